@@ -1,0 +1,138 @@
+"""Published figures behind every default, with their sources, in one place.
+
+Per-tier defaults are read off curves anchored on the figures in
+``shared/reference/calibration-sources.md``, evaluated at the geometric mid-point of each
+tier's follower range, so any tier preset (or a user's own bounds) gets consistent values.
+Where no published figure exists the value is marked ASSUMPTION and is a scenario key.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# (followers, value) anchors; interpolated linearly in log10(followers), flat outside.
+ENGAGEMENT_ANCHORS = ((3_162, 0.0178), (22_361, 0.0054), (3_162_278, 0.0033))
+ENGAGEMENT_SOURCE = (
+    "HypeAuditor State of Influencer Marketing 2026 via eMarketer: Instagram ER nano 1.78%, "
+    "micro 0.54%, >1M 0.33% [V-secondary]; mid/macro interpolated in log(followers)"
+)
+REACH_ANCHORS = ((4_472, 0.377), (44_721, 0.229), (316_228, 0.229), (3_162_278, 0.191))
+REACH_SOURCE = "Minter.io 2019 median Instagram post reach by follower band [V-primary]"
+FAKE_ANCHORS = ((3_162, 0.35), (3_162_278, 0.45))
+FAKE_SOURCE = (
+    "HypeAuditor 2021: ~45% of followers not real people; fraud rises from nano to mega "
+    "[V-secondary]; interpolated 0.35 (nano) to 0.45 (mega)"
+)
+TRUST_ANCHORS = ((3_162, 0.66), (3_162_278, 0.46))
+TRUST_SOURCE = (
+    "Nielsen Global Trust in Advertising 2015: online consumer opinions 66%, ads on social "
+    "networks 46% [V-primary]; nano ~ online opinion, mega ~ social ad, log-interpolated"
+)
+COST_PER_FOLLOWER = 0.01
+COST_SOURCE = (
+    "USA TODAY 2019 rule of thumb, ~1% of followers in USD per Instagram post [V-secondary]; "
+    "consistent with the Influencer Marketing Hub rate table"
+)
+BACKLASH_ANCHORS = ((3_162, 0.001), (3_162_278, 0.01))
+BACKLASH_SOURCE = "ASSUMPTION: no published rate; larger tiers riskier (seed 002)"
+NICHE_FOCUS_ANCHORS = ((3_162, 0.9), (3_162_278, 0.2))
+NICHE_FOCUS_SOURCE = "ASSUMPTION: small tiers niche-concentrated, large broad (seeds 002, 003)"
+IN_MARKET_ANCHORS = ((3_162, 0.3), (3_162_278, 0.05))
+IN_MARKET_SOURCE = "ASSUMPTION: share of genuine followers who belong to the modelled market"
+
+# Tier presets: name -> (followers_min, followers_max). The top tier is capped at 10x its floor.
+TIER_PRESETS: dict[str, dict[str, tuple[int, int]]] = {
+    # Mediakix STIM / HypeAuditor, the most common current standard [V-primary].
+    "stim": {
+        "nano": (1_000, 10_000),
+        "micro": (10_000, 50_000),
+        "mid": (50_000, 500_000),
+        "macro": (500_000, 1_000_000),
+        "mega": (1_000_000, 10_000_000),
+    },
+    # Later x Fohr 2021 [V-secondary]; seed 002 ("micro up to 100K, mid 100K-500K, macro 500K+").
+    "later_fohr": {
+        "micro": (1_000, 100_000),
+        "mid": (100_000, 500_000),
+        "macro": (500_000, 5_000_000),
+    },
+    # Viral Nation 2019 [V-primary]; seed 000 ("micro: fewer than 10,000 followers").
+    "viral_nation_2019": {
+        "micro": (1_000, 10_000),
+        "macro": (10_000, 10_000_000),
+    },
+    # Insights Atlas / CNBC style; seed 001 ("between 1000 and 100000 followers").
+    "insights_atlas": {
+        "micro": (1_000, 100_000),
+        "macro": (100_000, 10_000_000),
+    },
+}
+TIER_SOURCES = {
+    "stim": "Mediakix STIM [V-primary]; HypeAuditor [V-secondary]",
+    "later_fohr": "Later x Fohr 2021 [V-secondary]",
+    "viral_nation_2019": "Viral Nation 2019 [V-primary]",
+    "insights_atlas": "Insights Atlas / CNBC [V-secondary]",
+}
+
+# Candidates per tier in a generated marketplace: many small accounts, few large ones
+# (HypeAuditor 2026: 81.5% of Instagram creators nano, 14.4% micro, 0.1% over 1M [V-secondary]).
+DEFAULT_CANDIDATES = {"nano": 400, "micro": 200, "mid": 80, "macro": 20, "mega": 8}
+FALLBACK_CANDIDATES = 100
+
+# Market dynamics.
+BASS_P = 0.03
+BASS_Q = 0.38
+BASS_SOURCE = "Sultan, Farley & Lehmann 1990 meta-analysis means, per year [V-secondary]"
+NEGATIVE_TO_POSITIVE = 1 / 3
+NEGATIVE_SOURCE = "East, Hammond & Wright 2007: PWOM outnumbers NWOM 3:1 [V-primary]"
+PROMOTER_REFERRAL_SHARE = 0.8
+PROMOTER_SOURCE = "Reichheld, The Ultimate Question 2006: promoters give ~80% of referrals [V-secondary]"
+WEAROUT_SOURCE = (
+    "Jones 1995: the first exposure sells most; Krugman 1972 / Naples 1979: ~3 exposures "
+    "[V-primary]; geometric decay of each further sponsored exposure"
+)
+
+
+def log_interp(followers: float | np.ndarray, anchors: tuple[tuple[float, float], ...]):
+    """Interpolate a tier curve in log10(followers), flat beyond the outer anchors."""
+    xs = np.log10([a[0] for a in anchors])
+    ys = np.array([a[1] for a in anchors])
+    return np.interp(np.log10(followers), xs, ys)
+
+
+def tier_midpoint(followers_min: float, followers_max: float) -> float:
+    """Geometric mid-point of a follower range: where a tier's typical account sits."""
+    return math.sqrt(followers_min * followers_max)
+
+
+def tier_defaults(followers_min: float, followers_max: float) -> dict[str, float]:
+    """Cited default parameters for a tier spanning [followers_min, followers_max)."""
+    mid = tier_midpoint(followers_min, followers_max)
+    return {
+        "followers_min": int(followers_min),
+        "followers_max": int(followers_max),
+        "engagement_rate": round(float(log_interp(mid, ENGAGEMENT_ANCHORS)), 5),
+        "reach_rate": round(float(log_interp(mid, REACH_ANCHORS)), 4),
+        "fake_share": round(float(log_interp(mid, FAKE_ANCHORS)), 4),
+        "trust": round(float(log_interp(mid, TRUST_ANCHORS)), 4),
+        "cost_per_follower": COST_PER_FOLLOWER,
+        "backlash_prob": round(float(log_interp(mid, BACKLASH_ANCHORS)), 5),
+        "niche_focus": round(float(log_interp(mid, NICHE_FOCUS_ANCHORS)), 4),
+        "in_market": round(float(log_interp(mid, IN_MARKET_ANCHORS)), 4),
+    }
+
+
+TIER_PARAM_SOURCES = {
+    "followers_min": "tier preset",
+    "followers_max": "tier preset",
+    "engagement_rate": ENGAGEMENT_SOURCE,
+    "reach_rate": REACH_SOURCE,
+    "fake_share": FAKE_SOURCE,
+    "trust": TRUST_SOURCE,
+    "cost_per_follower": COST_SOURCE,
+    "backlash_prob": BACKLASH_SOURCE,
+    "niche_focus": NICHE_FOCUS_SOURCE,
+    "in_market": IN_MARKET_SOURCE,
+}
