@@ -69,8 +69,15 @@ class Influencer(mesa.Agent):
 
     def exposures(self, post: Post) -> Exposures:
         n = post.viewers.size
-        ex = Exposures(post.viewers, np.full(n, self.index), np.full(n, self.tier), np.full(n, self.trust),
-                       np.full(n, self.niche), post.engaged, np.full(n, post.backlash))
+        ex = Exposures(
+            post.viewers,
+            np.full(n, self.index),
+            np.full(n, self.tier),
+            np.full(n, self.trust),
+            np.full(n, self.niche),
+            post.engaged,
+            np.full(n, post.backlash),
+        )
         if post.backlash:  # a controversy costs the influencer trust for its later posts
             self.backlashes += 1
             self.trust *= 1.0 - self.model.config.influence.backlash_trust_drop
@@ -123,8 +130,14 @@ class Consumer(CellAgent):
             negative += ctx.talk_negative[cls_]
         return plain, coded, negative, talkers
 
-    def decide(self, day: int, exposure_rows: list[tuple[int, float, int, int]], u_adopt: float,
-               u_cause: float, u_negative: float) -> tuple[bool, int, int, bool]:
+    def decide(
+        self,
+        day: int,
+        exposure_rows: list[tuple[int, float, int, int]],
+        u_adopt: float,
+        u_cause: float,
+        u_negative: float,
+    ) -> tuple[bool, int, int, bool]:
         """(adopt, cause, converting influencer, negative hit) from today's hazards.
 
         ``exposure_rows``: (influencer, hazard rate, tier, negative) of my views today.

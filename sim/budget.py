@@ -37,8 +37,14 @@ def post_days(contracts: Contracts, days: int, offset: int) -> np.ndarray:
     return schedule[schedule <= days]
 
 
-def policy_order(candidates: Candidates, idx: np.ndarray, policy: str, scale: float,
-                 target_niches: list[int], rng: np.random.Generator) -> np.ndarray:
+def policy_order(
+    candidates: Candidates,
+    idx: np.ndarray,
+    policy: str,
+    scale: float,
+    target_niches: list[int],
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Candidates ``idx`` in the order a policy would approach them."""
     c = candidates
     if policy == "random":

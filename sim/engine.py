@@ -63,6 +63,15 @@ class ConsumerState:
         )
 
 
+def seed_adopters(state: ConsumerState, consumers: np.ndarray) -> None:
+    """Mark consumers as having adopted on day 0 (before the run); they count as baseline."""
+    state.adopted[consumers] = True
+    state.adopt_day[consumers] = 0
+    state.source[consumers] = BASELINE
+    state.aware[consumers] = True
+    state.nps[consumers] = rules.nps_class(state.score[consumers])
+
+
 @dataclass
 class Exposures:
     """The day's sponsored views, one row per (viewer, post)."""
@@ -130,8 +139,16 @@ class Context:
         shares = rules.nps_class_shares(scenario.consumers.satisfaction)
         pos, neg = rules.talk_weights(shares, w.promoter_share, w.negative_ratio)
         open_ = campaign and scenario.referral.enabled and scenario.referral.budget >= scenario.referral.reward
-        return cls(scenario, graph, graph.degree, pos, neg, rules.baseline_rate(scenario.consumers.baseline_p),
-                   scenario.referral.budget if campaign else 0.0, open_)
+        return cls(
+            scenario,
+            graph,
+            graph.degree,
+            pos,
+            neg,
+            rules.baseline_rate(scenario.consumers.baseline_p),
+            scenario.referral.budget if campaign else 0.0,
+            open_,
+        )
 
     def wom_rate(self, talk_sum, degree=None):
         """Word-of-mouth hazard for summed talk (all consumers, or one with ``degree``)."""
@@ -153,8 +170,15 @@ def exposure_rates(state: ConsumerState, ctx: Context, exp: Exposures) -> tuple[
     rank[order] = rank_sorted
     k = state.exposures[exp.consumer] + rank + 1
     same = ctx.graph.niche[exp.consumer] == exp.niche
-    chance = rules.sponsored_chance(inf.conversion, exp.trust, rules.relevance(same, inf.off_niche_relevance),
-                                    exp.engaged, inf.engaged_boost, k, inf.wearout_decay)
+    chance = rules.sponsored_chance(
+        inf.conversion,
+        exp.trust,
+        rules.relevance(same, inf.off_niche_relevance),
+        exp.engaged,
+        inf.engaged_boost,
+        k,
+        inf.wearout_decay,
+    )
     rate = np.where(exp.negative, 0.0, rules.rate_from_chance(chance))
     return rate, order
 
@@ -171,8 +195,11 @@ def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: 
     volume = np.where(talking, ctx.talk_positive[cls_], 0.0)
     coded = talking & state.has_code & ctx.referral_open
     wom = ctx.wom_rate(ctx.graph.neighbour_sum(np.where(coded, 0.0, volume)))
-    referral = (ctx.wom_rate(ctx.graph.neighbour_sum(np.where(coded, volume * sc.referral.talk_boost, 0.0)))
-                if ctx.referral_open else np.zeros(n))
+    referral = (
+        ctx.wom_rate(ctx.graph.neighbour_sum(np.where(coded, volume * sc.referral.talk_boost, 0.0)))
+        if ctx.referral_open
+        else np.zeros(n)
+    )
     if w.complex_threshold > 1:
         gate = rules.reinforced(ctx.graph.neighbour_sum(talking.astype(np.float64)), w.complex_threshold)
         wom, referral = wom * gate, referral * gate
@@ -215,8 +242,9 @@ class DayCounts:
     referral_paid: float
 
 
-def commit(state: ConsumerState, ctx: Context, day: int, exp: Exposures, dec: Decisions,
-           n_sources: int, n_influencers: int) -> DayCounts:
+def commit(
+    state: ConsumerState, ctx: Context, day: int, exp: Exposures, dec: Decisions, n_sources: int, n_influencers: int
+) -> DayCounts:
     """Apply the day's decisions and exposures; return what the day counted."""
     sc = ctx.scenario
     state.aware[exp.consumer] = True

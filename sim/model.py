@@ -39,10 +39,21 @@ class InfluenceModel(mesa.Model):
         A prebuilt world (graph, marketplace, roster) to share across runs.
     consumer_agents : bool
         Create ``Consumer`` agents on a Mesa ``Network`` even for the vector engine (inspection).
+    initial_adopters : array of int, optional
+        Consumers who have adopted before day 1 (seeds of a cascade); they talk from day 1.
     """
 
-    def __init__(self, scenario: Scenario, *, replication: int = 0, campaign: bool = True,
-                 engine: str = "vector", world: World | None = None, consumer_agents: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        replication: int = 0,
+        campaign: bool = True,
+        engine: str = "vector",
+        world: World | None = None,
+        consumer_agents: bool = False,
+        initial_adopters=None,
+    ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         self.streams = Streams.for_replication(scenario.seed, replication)
@@ -56,9 +67,12 @@ class InfluenceModel(mesa.Model):
         n = self.world.n
         self.state = eng.ConsumerState.initial(n, scenario, self.streams.consumers)
         self.context = eng.Context.create(scenario, self.world.graph, campaign)
+        if initial_adopters is not None:
+            eng.seed_adopters(self.state, np.asarray(initial_adopters, dtype=np.int64))
         self.source_names = eng.source_names(self.world.candidates.tier_names)
         self.influencers: list[Influencer] = (
-            [Influencer(self, i) for i in range(len(self.world.roster))] if campaign else [])
+            [Influencer(self, i) for i in range(len(self.world.roster))] if campaign else []
+        )
         self.consumers: list[Consumer] = []
         if engine == "agents" or consumer_agents:
             self.grid = Network(self.world.graph.to_networkx(), layout=None, random=self.random)
@@ -68,10 +82,12 @@ class InfluenceModel(mesa.Model):
         self.attributed = np.zeros(k, np.int64)
         self.referral_spend = 0.0
         self.daily: list[dict] = []
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "adopters": lambda m: int(m.state.adopted.sum()),
-            "aware": lambda m: int(m.state.aware.sum()),
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "adopters": lambda m: int(m.state.adopted.sum()),
+                "aware": lambda m: int(m.state.aware.sum()),
+            }
+        )
 
     @property
     def scale(self) -> float:
@@ -96,8 +112,9 @@ class InfluenceModel(mesa.Model):
             decisions = eng.decide(self.state, self.context, day, exposures, draws)
         else:
             decisions = self._decide_by_agents(day, exposures, draws)
-        counts = eng.commit(self.state, self.context, day, exposures, decisions,
-                            len(self.source_names), len(self.influencers))
+        counts = eng.commit(
+            self.state, self.context, day, exposures, decisions, len(self.source_names), len(self.influencers)
+        )
         self.caused += counts.caused
         self.attributed += counts.attributed
         self.referral_spend += counts.referral_paid
@@ -117,7 +134,8 @@ class InfluenceModel(mesa.Model):
         for agent in self.consumers:
             i = agent.index
             adopt[i], cause[i], cause_inf[i], hit[i] = agent.decide(
-                day, rows.get(i, []), draws.adopt[i], draws.cause[i], draws.negative[i])
+                day, rows.get(i, []), draws.adopt[i], draws.cause[i], draws.negative[i]
+            )
         return eng.Decisions(adopt, cause, cause_inf, hit)
 
     def _record(self, day: int, posts: list, counts: eng.DayCounts) -> None:
@@ -150,21 +168,46 @@ class InfluenceModel(mesa.Model):
         rows = []
         for inf in self.influencers:
             f = inf.platform_factor(s)
-            rows.append({
-                "influencer": inf.index, "tier": inf.tier_name, "followers": int(inf.followers),
-                "niche": inf.niche, "engagement_rate": inf.engagement_rate, "reach_rate": inf.reach_rate,
-                "trust": inf.trust, "cost_per_post": inf.cost_per_post,
-                "posts_planned": int(inf.post_days.size), "posts": inf.posts, "spend": inf.spend,
-                "impressions": inf.views * f, "engagements": inf.engagements * f,
-                "reach": float(inf.seen.sum()) * s, "backlashes": inf.backlashes,
-                "converted": float(self.caused[inf.index]) * s,
-                "attributed_sales": float(self.attributed[inf.index]) * s,
-            })
+            rows.append(
+                {
+                    "influencer": inf.index,
+                    "tier": inf.tier_name,
+                    "followers": int(inf.followers),
+                    "niche": inf.niche,
+                    "engagement_rate": inf.engagement_rate,
+                    "reach_rate": inf.reach_rate,
+                    "trust": inf.trust,
+                    "cost_per_post": inf.cost_per_post,
+                    "posts_planned": int(inf.post_days.size),
+                    "posts": inf.posts,
+                    "spend": inf.spend,
+                    "impressions": inf.views * f,
+                    "engagements": inf.engagements * f,
+                    "reach": float(inf.seen.sum()) * s,
+                    "backlashes": inf.backlashes,
+                    "converted": float(self.caused[inf.index]) * s,
+                    "attributed_sales": float(self.attributed[inf.index]) * s,
+                }
+            )
         return pd.DataFrame(rows, columns=INFLUENCER_COLUMNS)
 
 
 INFLUENCER_COLUMNS = [
-    "influencer", "tier", "followers", "niche", "engagement_rate", "reach_rate", "trust", "cost_per_post",
-    "posts_planned", "posts", "spend", "impressions", "engagements", "reach", "backlashes", "converted",
+    "influencer",
+    "tier",
+    "followers",
+    "niche",
+    "engagement_rate",
+    "reach_rate",
+    "trust",
+    "cost_per_post",
+    "posts_planned",
+    "posts",
+    "spend",
+    "impressions",
+    "engagements",
+    "reach",
+    "backlashes",
+    "converted",
     "attributed_sales",
 ]

@@ -7,6 +7,8 @@ with A = -log(1 - a). Susceptibility scales the summed hazard (Goldenberg, Libai
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 DETRACTOR, PASSIVE, PROMOTER = 0, 1, 2
@@ -67,9 +69,7 @@ def draw_scores(rng: np.random.Generator, n: int, satisfaction: float) -> np.nda
 
 def nps_class_shares(satisfaction: float) -> np.ndarray:
     """Exact (detractor, passive, promoter) shares under Binomial(10, satisfaction) scores."""
-    from scipy.stats import binom
-
-    pmf = binom.pmf(np.arange(11), 10, satisfaction)
+    pmf = np.array([math.comb(10, k) * satisfaction**k * (1 - satisfaction) ** (10 - k) for k in range(11)])
     return np.array([pmf[:7].sum(), pmf[7:9].sum(), pmf[9:].sum()])
 
 

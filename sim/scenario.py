@@ -136,9 +136,7 @@ class Budget(Section):
 
 
 class Hiring(Section):
-    policy: Literal["engagement_per_cost", "reach_per_cost", "niche_fit", "random"] = (
-        "engagement_per_cost"
-    )
+    policy: Literal["engagement_per_cost", "reach_per_cost", "niche_fit", "random"] = "engagement_per_cost"
     niches: list[int] = Field(default_factory=lambda: [0], description="target niches, niche_fit")
 
 
@@ -199,21 +197,30 @@ class Scenario(Section):
     word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
     influence: Influence = Field(default_factory=Influence)
     referral: Referral = Field(default_factory=Referral)
+    variants: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="named partial scenarios merged over this one (wom compare)"
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
         names = self.tiers.names
-        for section, mapping in (("marketplace.candidates", self.marketplace.candidates),
-                                 ("budget.split", self.budget.split)):
+        for section, mapping in (
+            ("marketplace.candidates", self.marketplace.candidates),
+            ("budget.split", self.budget.split),
+        ):
             for key, value in mapping.items():
                 if key not in names:
-                    raise ValueError(_unknown(key, names, f"a tier of preset {self.tiers.preset!r}")
-                                     + f" @{section}.{key}")
+                    raise ValueError(
+                        _unknown(key, names, f"a tier of preset {self.tiers.preset!r}") + f" @{section}.{key}"
+                    )
                 if value < 0:
                     raise ValueError(f"must be >= 0 @{section}.{key}")
         if not self.marketplace.candidates:
-            object.__setattr__(self.marketplace, "candidates", {
-                n: cal.DEFAULT_CANDIDATES.get(n, cal.FALLBACK_CANDIDATES) for n in names})
+            object.__setattr__(
+                self.marketplace,
+                "candidates",
+                {n: cal.DEFAULT_CANDIDATES.get(n, cal.FALLBACK_CANDIDATES) for n in names},
+            )
         else:
             filled = {n: self.marketplace.candidates.get(n, 0) for n in names}
             object.__setattr__(self.marketplace, "candidates", filled)
@@ -227,8 +234,8 @@ class Scenario(Section):
             raise ValueError(f"shares sum to {total_split:g}; they must sum to 1 @budget.split")
         if self.budget.split_unit == "usd" and total_split > self.budget.total - self.referral.budget + 1e-6:
             raise ValueError(
-                f"amounts sum to {total_split:g} USD, more than budget.total less referral.budget"
-                " @budget.split")
+                f"amounts sum to {total_split:g} USD, more than budget.total less referral.budget @budget.split"
+            )
         object.__setattr__(self.budget, "split", split)
         for name, amount in self.tier_allocation().items():
             tier = self.tiers.table[name]
@@ -236,7 +243,8 @@ class Scenario(Section):
             if 0 < amount < cheapest:
                 raise ValueError(
                     f"{amount:,.0f} USD for tier {name} is below one post's cost there "
-                    f"(at least {cheapest:,.0f} USD) @budget.split.{name}")
+                    f"(at least {cheapest:,.0f} USD) @budget.split.{name}"
+                )
         if self.network.kind == "file" and not self.network.path:
             raise ValueError("kind 'file' needs network.path @network.path")
         return self
@@ -252,7 +260,20 @@ class Scenario(Section):
         """Every value, defaults included, as plain data (what ``wom scenario show`` prints)."""
         data = self.model_dump(mode="json")
         data["tiers"] = {"preset": self.tiers.preset, **data["tiers"]["table"]}
+        if not data["variants"]:
+            del data["variants"]
         return data
+
+    def variant(self, name: str, source: str = "<scenario>") -> Scenario:
+        """The scenario with variant ``name`` merged over it (tables merge key by key)."""
+        if name not in self.variants:
+            raise InputError(source, "variants", name, _unknown(name, list(self.variants), "a variant"))
+        base = self.resolved()
+        base["name"] = f"{self.name}.{name}"
+        try:
+            return scenario_from_dict(deep_merge(base, self.variants[name]), source)
+        except InputError as err:
+            raise InputError(source, f"variants.{name}.{err.key}", err.value, err.allowed) from None
 
     def content_hash(self) -> str:
         """Hash of what determines results apart from seed and replications (12 hex digits)."""
@@ -278,6 +299,22 @@ class Scenario(Section):
                 raise InputError(source, dotted, value, f"no such key path in a scenario{hint}")
             node[parts[-1]] = value
         return scenario_from_dict(data, source)
+
+
+# Tables whose entries are read together (shares summing to 1): an override replaces them whole.
+WHOLE_TABLES = {("budget", "split"), ("marketplace", "candidates")}
+
+
+def deep_merge(base: dict, update: dict, path: tuple = ()) -> dict:
+    """``update`` over ``base``: nested tables merge key by key, other values replace."""
+    out = dict(base)
+    for key, value in update.items():
+        here = (*path, key)
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and here not in WHOLE_TABLES:
+            out[key] = deep_merge(out[key], value, here)
+        else:
+            out[key] = value
+    return out
 
 
 def _unknown(key: str, allowed: list[str], what: str) -> str:
@@ -336,9 +373,13 @@ def load_scenario(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), "(syntax)", str(exc), "the file must be valid TOML") from None
     data.setdefault("name", path.stem)
-    network = data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("path"), str):
-        graph = Path(network["path"])
-        if not graph.is_absolute():
-            network["path"] = str((path.parent / graph).resolve())
-    return scenario_from_dict(data, str(path))
+    for table in [data, *(v for v in (data.get("variants") or {}).values() if isinstance(v, dict))]:
+        network = table.get("network")
+        if isinstance(network, dict) and isinstance(network.get("path"), str):
+            graph = Path(network["path"])
+            if not graph.is_absolute():
+                network["path"] = str((path.parent / graph).resolve())
+    scenario = scenario_from_dict(data, str(path))
+    for name in scenario.variants:
+        scenario.variant(name, str(path))  # every variant must validate too
+    return scenario

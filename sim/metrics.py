@@ -1,0 +1,125 @@
+"""KPIs of one replication (campaign against its no-campaign counterfactual) and their
+summaries across replications: mean, 95% confidence interval of the mean, 95% range."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.stats import t as student_t
+
+from . import rules
+
+KPI_UNITS = {
+    "adopters": "people",
+    "baseline_adopters": "people",
+    "incremental_adopters": "people",
+    "revenue": "USD",
+    "incremental_revenue": "USD",
+    "incremental_profit": "USD",
+    "spend": "USD",
+    "roi": "ratio",
+    "cpa": "USD per incremental adopter",
+    "attributed_cpa": "USD per attributed sale",
+    "cpe": "USD per engagement",
+    "cpm": "USD per 1000 impressions",
+    "reach": "people",
+    "impressions": "views",
+    "engagements": "engagements",
+    "attributed_sales": "people",
+    "nps": "points",
+}
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+def nps(classes: np.ndarray) -> float:
+    """Net Promoter Score of adopters: % promoters minus % detractors."""
+    classes = classes[classes >= 0]
+    if classes.size == 0:
+        return math.nan
+    return 100.0 * (np.mean(classes == rules.PROMOTER) - np.mean(classes == rules.DETRACTOR))
+
+
+def replication_kpis(campaign, baseline, price: float, margin: float) -> dict[str, float]:
+    """KPIs of one replication from its two finished models."""
+    s = campaign.scale
+    adopters = float(campaign.state.adopted.sum()) * s
+    base = float(baseline.state.adopted.sum()) * s
+    incremental = adopters - base
+    infl = campaign.influencer_frame()
+    spend = float(infl["spend"].sum()) + campaign.referral_spend
+    impressions, engagements = float(infl["impressions"].sum()), float(infl["engagements"].sum())
+    reached = np.zeros(campaign.world.n, bool)
+    for inf in campaign.influencers:
+        reached[inf.audience[inf.seen]] = True
+    attributed = float(infl["attributed_sales"].sum())
+    profit = incremental * margin - spend
+    return {
+        "adopters": adopters,
+        "baseline_adopters": base,
+        "incremental_adopters": incremental,
+        "revenue": adopters * price,
+        "incremental_revenue": incremental * price,
+        "incremental_profit": profit,
+        "spend": spend,
+        "roi": _ratio(profit, spend),
+        "cpa": _ratio(spend, incremental),
+        "attributed_cpa": _ratio(spend, attributed),
+        "cpe": _ratio(spend, engagements),
+        "cpm": _ratio(1000 * spend, impressions),
+        "reach": float(reached.sum()) * s,
+        "impressions": impressions,
+        "engagements": engagements,
+        "attributed_sales": attributed,
+        "nps": nps(campaign.state.nps),
+    }
+
+
+def tier_rows(campaign, incremental: float, margin: float) -> pd.DataFrame:
+    """Per-tier totals of one replication.
+
+    Incremental adopters are allocated to tiers in proportion to the adopters each tier's
+    posts converted directly (one counterfactual cannot separate tiers any finer).
+    """
+    infl = campaign.influencer_frame()
+    names = campaign.world.candidates.tier_names
+    g = infl.groupby("tier")
+    out = pd.DataFrame(index=pd.Index(names, name="tier"))
+    out["influencers"] = g.size().reindex(names).fillna(0).astype(int)
+    for col in ("posts", "spend", "impressions", "engagements", "reach", "converted", "attributed_sales"):
+        out[col] = g[col].sum().reindex(names).fillna(0.0)
+    direct = out["converted"].sum()
+    out["incremental_adopters"] = incremental * out["converted"] / direct if direct > 0 else 0.0
+    out["roi"] = (out["incremental_adopters"] * margin - out["spend"]) / out["spend"].where(out["spend"] > 0)
+    out["cpe"] = out["spend"] / out["engagements"].where(out["engagements"] > 0)
+    out["cpm"] = 1000 * out["spend"] / out["impressions"].where(out["impressions"] > 0)
+    out["cpa"] = out["spend"] / out["incremental_adopters"].where(out["incremental_adopters"] > 0)
+    return out.reset_index()
+
+
+def summarize(values: pd.Series) -> dict[str, float]:
+    """Mean, 95% confidence interval of the mean (Student t) and the 2.5-97.5% range."""
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return {
+            "mean": math.nan,
+            "ci95_low": math.nan,
+            "ci95_high": math.nan,
+            "p2_5": math.nan,
+            "p97_5": math.nan,
+            "n": 0,
+        }
+    mean = float(v.mean())
+    half = float(student_t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
+    return {
+        "mean": mean,
+        "ci95_low": mean - half,
+        "ci95_high": mean + half,
+        "p2_5": float(np.percentile(v, 2.5)),
+        "p97_5": float(np.percentile(v, 97.5)),
+        "n": int(v.size),
+    }

@@ -1,0 +1,96 @@
+"""Writing a run's files atomically: everything goes to a temporary folder beside the target,
+which replaces the target in one rename, so a failed run leaves no half-written results."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import __version__, tomlio
+
+
+@contextmanager
+def atomic_dir(target: Path):
+    """Yield a temporary folder; on success it replaces ``target`` whole."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = target.with_name(f".{target.name}.old")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write one file through ``write(tmp_path)`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _clean(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def resolved_toml(scenario) -> str:
+    """The scenario with every default, plus provenance (seed, version, hash) as comments."""
+    head = (
+        f"# resolved by wom {__version__}; scenario hash {scenario.content_hash()}; seed {scenario.seed}\n"
+        f"# re-run: wom run THIS_FILE\n\n"
+    )
+    return head + tomlio.dumps(scenario.resolved())
+
+
+def write_results(results, out_dir) -> Path:
+    """All files of ``wom run``: tables, summary, resolved scenario, figures and report."""
+    from .plots import make_figures
+    from .report import write_report
+
+    out_dir = Path(out_dir)
+    sc = results.scenario
+    with atomic_dir(out_dir) as tmp:
+        summary = {
+            "scenario": sc.name,
+            "scenario_hash": sc.content_hash(),
+            "seed": sc.seed,
+            "replications": sc.replications,
+            "version": __version__,
+            "units": {"people": "real market members (simulated consumers x scale)", "money": "USD"},
+            "kpis": results.summary,
+        }
+        (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
+        results.daily.to_csv(tmp / "daily.csv", index=False)
+        results.kpis.to_csv(tmp / "replications.csv", index=False)
+        results.tiers.to_csv(tmp / "tiers.csv", index=False)
+        results.influencers.to_csv(tmp / "influencers.csv", index=False)
+        (tmp / "scenario.resolved.toml").write_text(resolved_toml(sc))
+        figures = make_figures(results, tmp / "figures")
+        write_report(results, tmp / "report.md", figures)
+    return out_dir

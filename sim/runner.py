@@ -1,0 +1,126 @@
+"""Replications of a scenario: each runs the campaign and its no-campaign counterfactual on
+the same random streams, and the results are gathered into tidy pandas frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import __version__
+from .metrics import replication_kpis, summarize, tier_rows
+from .model import InfluenceModel
+from .scenario import Scenario
+from .world import World
+
+ID_COLUMNS = ["scenario", "scenario_hash", "seed", "replication"]
+
+
+@dataclass
+class Replication:
+    """One replication's frames (before id columns are added)."""
+
+    daily: pd.DataFrame
+    kpis: dict[str, float]
+    tiers: pd.DataFrame
+    influencers: pd.DataFrame
+
+
+def run_replication(scenario: Scenario, world: World, replication: int, engine: str = "vector") -> Replication:
+    """Campaign and counterfactual for one replication."""
+    campaign = InfluenceModel(scenario, replication=replication, world=world, engine=engine).run()
+    baseline = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False).run()
+    m = scenario.market
+    kpis = replication_kpis(campaign, baseline, m.price, m.unit_margin)
+    daily = pd.concat(
+        [campaign.daily_frame().assign(world="campaign"), baseline.daily_frame().assign(world="baseline")],
+        ignore_index=True,
+    )
+    return Replication(
+        daily, kpis, tier_rows(campaign, kpis["incremental_adopters"], m.unit_margin), campaign.influencer_frame()
+    )
+
+
+@dataclass
+class Results:
+    """Everything a run produced: tidy frames keyed by replication, and the KPI summary."""
+
+    scenario: Scenario
+    daily: pd.DataFrame
+    kpis: pd.DataFrame
+    tiers: pd.DataFrame
+    influencers: pd.DataFrame
+    world: World = field(repr=False)
+
+    @property
+    def summary(self) -> dict:
+        """KPI -> mean, 95% CI of the mean, 95% range over replications."""
+        return {k: summarize(self.kpis[k]) for k in self.kpis.columns if k not in ID_COLUMNS}
+
+    def tier_summary(self) -> pd.DataFrame:
+        """Per-tier means over replications."""
+        cols = [c for c in self.tiers.columns if c not in (*ID_COLUMNS, "tier")]
+        return self.tiers.groupby("tier", sort=False)[cols].mean().reset_index()
+
+    def write(self, out_dir, progress: bool = False):
+        """Write every output file to ``out_dir`` atomically; returns the directory."""
+        from .outputs import write_results
+
+        return write_results(self, out_dir)
+
+
+def _ids(scenario: Scenario, replication: int) -> dict:
+    return {
+        "scenario": scenario.name,
+        "scenario_hash": scenario.content_hash(),
+        "seed": scenario.seed,
+        "replication": replication,
+    }
+
+
+def run(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    engine: str = "vector",
+    progress: bool = False,
+    world: World | None = None,
+) -> Results:
+    """Run a scenario's replications and return tidy results.
+
+    >>> from sim import Scenario, run
+    >>> res = run(Scenario(market={"consumers": 500, "population": 10_000, "days": 10}), replications=2)
+    >>> len(res.kpis)
+    2
+    """
+    updates = {}
+    if replications is not None:
+        updates["replications"] = replications
+    if seed is not None:
+        updates["seed"] = seed
+    if updates:
+        scenario = scenario.model_copy(update=updates)
+    world = world or World.build(scenario)
+    daily, kpis, tiers, infl = [], [], [], []
+    bar = tqdm(range(scenario.replications), desc=f"{scenario.name}", unit="rep", disable=not progress)
+    for r in bar:
+        rep = run_replication(scenario, world, r, engine)
+        ids = _ids(scenario, r)
+        daily.append(rep.daily.assign(**ids))
+        kpis.append({**ids, **rep.kpis})
+        tiers.append(rep.tiers.assign(**ids))
+        infl.append(rep.influencers.assign(**ids))
+
+    def tidy(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[ID_COLUMNS + [c for c in frame.columns if c not in ID_COLUMNS]]
+
+    daily_frame = tidy(daily)
+    lead = ID_COLUMNS + ["world", "day"]
+    daily_frame = daily_frame[lead + [c for c in daily_frame.columns if c not in lead]]
+    return Results(scenario, daily_frame, pd.DataFrame(kpis), tidy(tiers), tidy(infl), world)
+
+
+__all__ = ["Results", "run", "run_replication", "__version__"]
