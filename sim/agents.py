@@ -133,37 +133,37 @@ class Consumer(CellAgent):
     def decide(
         self,
         day: int,
-        exposure_rows: list[tuple[int, float, int, int]],
+        exposure_rows: list[tuple[int, float, int, bool]],
         u_adopt: float,
         u_cause: float,
         u_negative: float,
-    ) -> tuple[bool, int, int, bool]:
-        """(adopt, cause, converting influencer, negative hit) from today's hazards.
+    ) -> tuple[bool, int, int, bool, bool]:
+        """(adopt, cause, converting influencer, negative hit, heard) from today's hazards.
 
         ``exposure_rows``: (influencer, hazard rate, tier, negative) of my views today.
         """
         if self.adopted:
-            return False, -1, -1, False
+            return False, -1, -1, False, False
         ctx, s, w = self.model.context, self.model.state, self.model.config.word_of_mouth
         plain, coded, negative, talkers = self.word_of_mouth(day)
         degree = ctx.degree[self.index]
         gate = rules.reinforced(talkers, w.complex_threshold) if w.complex_threshold > 1 else True
         wom = float(ctx.wom_rate(np.float64(plain), degree)) * gate if plain else 0.0
         referral = float(ctx.wom_rate(np.float64(coded), degree)) * gate if coded else 0.0
-        hit = bool(negative) and u_negative < float(rules.chance_from_rate(ctx.wom_rate(np.float64(negative), degree)))
-        sponsored = sum(row[1] for row in exposure_rows)
-        hazard = ctx.base_rate + wom + referral + sponsored
+        negative_rate = float(ctx.wom_rate(np.float64(negative), degree)) if negative else 0.0
+        hit = negative_rate > 0 and u_negative < float(rules.chance_from_rate(negative_rate))
+        heard = wom > 0 or referral > 0 or negative_rate > 0
+        hazard = ctx.base_rate + wom + referral + sum(row[1] for row in exposure_rows)
         p = float(rules.adoption_probability(hazard, s.susceptibility[self.index] * s.attitude[self.index]))
         if u_adopt >= p:
-            return False, -1, -1, hit
+            return False, -1, -1, hit, heard
+        # Which chance fired: in proportion to each chance's share of the hazard.
+        chances = [(BASELINE, -1, ctx.base_rate), (WORD_OF_MOUTH, -1, wom), (REFERRAL, -1, referral)]
+        chances += [(FIRST_TIER + tier, influencer, rate) for influencer, rate, tier, _ in exposure_rows]
         v = u_cause * hazard
-        for cause, share in ((BASELINE, ctx.base_rate), (WORD_OF_MOUTH, wom), (REFERRAL, referral)):
-            if v < share:
-                return True, cause, -1, hit
-            v -= share
-        for influencer, rate, tier, _ in exposure_rows:
+        for cause, influencer, rate in chances:
             if v < rate:
-                return True, FIRST_TIER + tier, influencer, hit
+                return True, cause, influencer, hit, heard
             v -= rate
-        influencer, _, tier, _ = [r for r in exposure_rows if r[1] > 0][-1]
-        return True, FIRST_TIER + tier, influencer, hit
+        cause, influencer, _ = next(c for c in reversed(chances) if c[2] > 0)  # rounding at the top end
+        return True, cause, influencer, hit, heard

@@ -68,19 +68,27 @@ def run(
     try:
         if engine not in ("vector", "agents"):
             raise InputError("--engine", "engine", engine, "must be 'vector' or 'agents'")
-        scenario = load_scenario(file)
+        base = load_scenario(file)
         updates = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
-        scenario = scenario.model_copy(update=updates)
-        world = World.build(scenario, str(file))
+        base = base.model_copy(update=updates)
+        plans = []  # (folder, scenario, world): the scenario itself, or each of its variants
+        for name in list(base.variants) or [None]:
+            scenario = base.variant(name, str(file)).model_copy(update=updates) if name else base
+            plans.append((name, scenario, World.build(scenario, str(file))))
     except InputError as err:
         fail(err)
-    results = run_scenario(scenario, engine=engine, progress=True, world=world)
-    target = results.write(out or Path("results") / scenario.name)
-    typer.echo(
-        f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, hash {scenario.content_hash()}"
-    )
-    typer.echo(summary_table(results.summary))
-    typer.echo(f"\nwrote {target}/ (report.md, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)")
+    root = out or Path("results") / base.name
+    for name, scenario, world in plans:
+        results = run_scenario(scenario, engine=engine, progress=True, world=world)
+        target = results.write(root / name if name else root)
+        typer.echo(
+            f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, "
+            f"hash {scenario.content_hash()}"
+        )
+        typer.echo(summary_table(results.summary))
+        typer.echo(f"wrote {target}/ (report.md, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)")
+    if len(plans) > 1:
+        typer.echo("\nEach variant ran on its own; `wom compare` adds paired differences between them.")
 
 
 @scenario_app.command("show")

@@ -118,6 +118,7 @@ class Decisions:
     cause: np.ndarray  # source code per consumer (meaningful where adopt)
     cause_influencer: np.ndarray  # roster index of the converting post, else -1
     negative_hit: np.ndarray
+    heard: np.ndarray  # a talking neighbour reached the consumer: it is now aware
 
 
 @dataclass
@@ -203,9 +204,11 @@ def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: 
     if w.complex_threshold > 1:
         gate = rules.reinforced(ctx.graph.neighbour_sum(talking.astype(np.float64)), w.complex_threshold)
         wom, referral = wom * gate, referral * gate
+    heard = (wom > 0) | (referral > 0)
     if ctx.talk_negative.any():
         negative = ctx.wom_rate(ctx.graph.neighbour_sum(np.where(talking, ctx.talk_negative[cls_], 0.0)))
         negative_hit = ~state.adopted & (draws.negative < rules.chance_from_rate(negative))
+        heard |= negative > 0
     else:
         negative_hit = np.zeros(n, bool)
 
@@ -231,7 +234,7 @@ def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: 
         chosen = order[pos]
         cause_influencer[pick] = exp.influencer[chosen]
         cause[pick] = FIRST_TIER + exp.tier[chosen]
-    return Decisions(adopt, cause.astype(np.int16), cause_influencer, negative_hit)
+    return Decisions(adopt, cause.astype(np.int16), cause_influencer, negative_hit, heard)
 
 
 @dataclass
@@ -248,6 +251,7 @@ def commit(
     """Apply the day's decisions and exposures; return what the day counted."""
     sc = ctx.scenario
     state.aware[exp.consumer] = True
+    state.aware |= dec.heard
     backlash_viewers = exp.consumer[exp.negative]
     hit = dec.negative_hit.copy()
     hit[backlash_viewers] = True

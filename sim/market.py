@@ -46,7 +46,7 @@ def generate_marketplace(scenario: Scenario, niches: int, rng: np.random.Generat
         n = scenario.marketplace.candidates.get(name, 0)
         followers = np.exp(rng.uniform(np.log(tier.followers_min), np.log(tier.followers_max), n)).round()
 
-        def spread(value: float, key: str, cap: float = np.inf) -> np.ndarray:
+        def spread(value: float, key: str, cap: float = np.inf, n: int = n) -> np.ndarray:
             sigma = SPREAD[key]
             return np.minimum(value * rng.lognormal(-0.5 * sigma**2, sigma, n), cap)
 

@@ -89,6 +89,7 @@ def tier_rows(campaign, incremental: float, margin: float) -> pd.DataFrame:
     names = campaign.world.candidates.tier_names
     g = infl.groupby("tier")
     out = pd.DataFrame(index=pd.Index(names, name="tier"))
+    out["allocated"] = pd.Series(campaign.config.tier_allocation()).reindex(names).fillna(0.0)
     out["influencers"] = g.size().reindex(names).fillna(0).astype(int)
     for col in ("posts", "spend", "impressions", "engagements", "reach", "converted", "attributed_sales"):
         out[col] = g[col].sum().reindex(names).fillna(0.0)

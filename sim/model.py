@@ -126,22 +126,22 @@ class InfluenceModel(mesa.Model):
     def _decide_by_agents(self, day: int, exp: eng.Exposures, draws: eng.Draws) -> eng.Decisions:
         rates, _ = eng.exposure_rates(self.state, self.context, exp)
         rows: dict[int, list] = defaultdict(list)
-        for c, i, r, t, neg in zip(exp.consumer, exp.influencer, rates, exp.tier, exp.negative):
+        for c, i, r, t, neg in zip(exp.consumer, exp.influencer, rates, exp.tier, exp.negative, strict=True):
             rows[int(c)].append((int(i), float(r), int(t), bool(neg)))
         n = self.world.n
         adopt, cause = np.zeros(n, bool), np.full(n, -1, np.int16)
-        cause_inf, hit = np.full(n, -1, np.int64), np.zeros(n, bool)
+        cause_inf, hit, heard = np.full(n, -1, np.int64), np.zeros(n, bool), np.zeros(n, bool)
         for agent in self.consumers:
             i = agent.index
-            adopt[i], cause[i], cause_inf[i], hit[i] = agent.decide(
+            adopt[i], cause[i], cause_inf[i], hit[i], heard[i] = agent.decide(
                 day, rows.get(i, []), draws.adopt[i], draws.cause[i], draws.negative[i]
             )
-        return eng.Decisions(adopt, cause, cause_inf, hit)
+        return eng.Decisions(adopt, cause, cause_inf, hit, heard)
 
     def _record(self, day: int, posts: list, counts: eng.DayCounts) -> None:
         s = self.scale
         row = {"day": day}
-        for name, count in zip(self.source_names, counts.new_by_source):
+        for name, count in zip(self.source_names, counts.new_by_source, strict=True):
             row[f"new_{name}"] = count * s
         row["new_adopters"] = float(counts.new_by_source.sum()) * s
         row["cumulative_adopters"] = float(self.state.adopted.sum()) * s

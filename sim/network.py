@@ -60,10 +60,7 @@ class SocialGraph:
 
     def to_networkx(self) -> nx.Graph:
         """The same graph for Mesa's Network space and for drawing (small graphs only)."""
-        if self.adjacency is None:
-            g = nx.complete_graph(self.n)
-        else:
-            g = nx.from_scipy_sparse_array(self.adjacency)
+        g = nx.complete_graph(self.n) if self.adjacency is None else nx.from_scipy_sparse_array(self.adjacency)
         nx.set_node_attributes(g, {i: int(k) for i, k in enumerate(self.niche)}, "niche")
         return g
 

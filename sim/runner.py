@@ -9,6 +9,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__
+from .engine import ConsumerState
 from .metrics import replication_kpis, summarize, tier_rows
 from .model import InfluenceModel
 from .scenario import Scenario
@@ -25,6 +26,7 @@ class Replication:
     kpis: dict[str, float]
     tiers: pd.DataFrame
     influencers: pd.DataFrame
+    final_state: ConsumerState
 
 
 def run_replication(scenario: Scenario, world: World, replication: int, engine: str = "vector") -> Replication:
@@ -37,9 +39,8 @@ def run_replication(scenario: Scenario, world: World, replication: int, engine: 
         [campaign.daily_frame().assign(world="campaign"), baseline.daily_frame().assign(world="baseline")],
         ignore_index=True,
     )
-    return Replication(
-        daily, kpis, tier_rows(campaign, kpis["incremental_adopters"], m.unit_margin), campaign.influencer_frame()
-    )
+    tiers = tier_rows(campaign, kpis["incremental_adopters"], m.unit_margin)
+    return Replication(daily, kpis, tiers, campaign.influencer_frame(), campaign.state)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Results:
     tiers: pd.DataFrame
     influencers: pd.DataFrame
     world: World = field(repr=False)
+    final_state: ConsumerState | None = field(default=None, repr=False)  # replication 0, campaign
 
     @property
     def summary(self) -> dict:
@@ -63,7 +65,7 @@ class Results:
         cols = [c for c in self.tiers.columns if c not in (*ID_COLUMNS, "tier")]
         return self.tiers.groupby("tier", sort=False)[cols].mean().reset_index()
 
-    def write(self, out_dir, progress: bool = False):
+    def write(self, out_dir):
         """Write every output file to ``out_dir`` atomically; returns the directory."""
         from .outputs import write_results
 
@@ -104,6 +106,7 @@ def run(
         scenario = scenario.model_copy(update=updates)
     world = world or World.build(scenario)
     daily, kpis, tiers, infl = [], [], [], []
+    final_state = None
     bar = tqdm(range(scenario.replications), desc=f"{scenario.name}", unit="rep", disable=not progress)
     for r in bar:
         rep = run_replication(scenario, world, r, engine)
@@ -112,6 +115,7 @@ def run(
         kpis.append({**ids, **rep.kpis})
         tiers.append(rep.tiers.assign(**ids))
         infl.append(rep.influencers.assign(**ids))
+        final_state = final_state or rep.final_state
 
     def tidy(frames: list[pd.DataFrame]) -> pd.DataFrame:
         frame = pd.concat(frames, ignore_index=True)
@@ -120,7 +124,7 @@ def run(
     daily_frame = tidy(daily)
     lead = ID_COLUMNS + ["world", "day"]
     daily_frame = daily_frame[lead + [c for c in daily_frame.columns if c not in lead]]
-    return Results(scenario, daily_frame, pd.DataFrame(kpis), tidy(tiers), tidy(infl), world)
+    return Results(scenario, daily_frame, pd.DataFrame(kpis), tidy(tiers), tidy(infl), world, final_state)
 
 
 __all__ = ["Results", "run", "run_replication", "__version__"]

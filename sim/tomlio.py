@@ -6,6 +6,8 @@ import json
 import math
 from typing import Any
 
+INLINE_TABLES = ("candidates", "split")  # short maps read best on one line
+
 
 def _value(v: Any) -> str:
     if isinstance(v, bool):

@@ -1,0 +1,154 @@
+"""Figures of a run: adoption with and without the campaign, adopters by source, tiers, network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+NETWORK_SNAPSHOT_MAX = 2_000
+WORLD_STYLE = {"campaign": ("#d62728", "with campaign"), "baseline": ("#7f7f7f", "no campaign (counterfactual)")}
+STATE_COLOURS = {
+    "unaware": "#d9d9d9",
+    "aware": "#9ecae1",
+    "promoter": "#2ca02c",
+    "passive": "#ffbf00",
+    "detractor": "#d62728",
+}
+
+
+def _band(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    g = frame.groupby("day")[column]
+    return pd.DataFrame({"mean": g.mean(), "low": g.quantile(0.025), "high": g.quantile(0.975)})
+
+
+def adoption_figure(daily: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for world, (colour, label) in WORLD_STYLE.items():
+        b = _band(daily[daily["world"] == world], "cumulative_adopters")
+        ax.plot(b.index, b["mean"], color=colour, label=f"{label}, mean")
+        ax.fill_between(b.index, b["low"], b["high"], color=colour, alpha=0.2, label=f"{label}, 95% range")
+    ax.set(title="Cumulative adopters: campaign vs no campaign", xlabel="day", ylabel="adopters (people)")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def sources_figure(daily: pd.DataFrame, sources: list[str], path: Path) -> Path:
+    camp = daily[daily["world"] == "campaign"]
+    mean = camp.groupby("day")[[f"new_{s}" for s in sources]].mean()
+    mean = mean.loc[:, mean.sum() > 0]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    if mean.shape[1]:
+        ax.stackplot(
+            mean.index,
+            mean.T.to_numpy(),
+            labels=[c.removeprefix("new_").replace("_", " ") for c in mean.columns],
+            alpha=0.85,
+        )
+    ax.set(
+        title="New adopters per day by source (campaign, mean over replications)",
+        xlabel="day",
+        ylabel="new adopters (people per day)",
+    )
+    ax.legend(loc="upper right", fontsize=8, title="source")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
+    order = list(dict.fromkeys(tiers["tier"]))
+    g = tiers.groupby("tier")
+    panels = [
+        ("spend", "Spend by tier", "USD"),
+        ("incremental_adopters", "Incremental adopters by tier", "people"),
+        ("roi", "ROI by tier", "(incremental profit - spend) / spend"),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    for ax, (col, title, unit) in zip(axes, panels, strict=True):
+        mean = g[col].mean().reindex(order)
+        err = np.clip(
+            np.vstack([mean - g[col].quantile(0.025).reindex(order), g[col].quantile(0.975).reindex(order) - mean]),
+            0,
+            None,
+        )
+        ax.bar(
+            order,
+            mean.fillna(0),
+            yerr=np.nan_to_num(err),
+            capsize=4,
+            color="#1f77b4",
+            label="mean, 95% range over replications",
+        )
+        ax.set(title=title, xlabel="tier", ylabel=unit)
+        if col == "roi":
+            ax.axhline(0, color="black", lw=0.8)
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle("Tiers (incremental adopters allocated by direct conversions)")
+    return _save(fig, path)
+
+
+def state_labels(adopted: np.ndarray, aware: np.ndarray, nps: np.ndarray) -> np.ndarray:
+    """One funnel label per consumer: unaware, aware, or the NPS class of an adopter."""
+    labels = np.where(aware, "aware", "unaware").astype(object)
+    labels[adopted & (nps == 2)] = "promoter"
+    labels[adopted & (nps == 1)] = "passive"
+    labels[adopted & (nps == 0)] = "detractor"
+    return labels
+
+
+def network_figure(results, path: Path) -> Path | None:
+    """Final state of replication 0 on the graph; only for graphs small enough to read."""
+    import networkx as nx
+
+    graph, state = results.world.graph, results.final_state
+    if graph.n > NETWORK_SNAPSHOT_MAX or graph.complete or state is None:
+        return None
+    g = graph.to_networkx()
+    pos = nx.spring_layout(g, seed=0, iterations=50)
+    labels = state_labels(state.adopted, state.aware, state.nps)
+    fig, ax = plt.subplots(figsize=(7, 7))
+    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.15, width=0.5)
+    for name, colour in STATE_COLOURS.items():
+        nodes = np.flatnonzero(labels == name)
+        ax.scatter(
+            [pos[i][0] for i in nodes],
+            [pos[i][1] for i in nodes],
+            s=14,
+            c=colour,
+            label=f"{name} ({nodes.size})",
+            edgecolors="none",
+        )
+    ax.set(title=f"Network on day {results.scenario.market.days} (replication 0, campaign)")
+    ax.set_axis_off()
+    ax.legend(loc="lower left", fontsize=8, title="consumer state")
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def make_figures(results, folder: Path) -> dict[str, Path]:
+    """Every figure of a run, by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = [c.removeprefix("new_") for c in results.daily.columns if c.startswith("new_") and c != "new_adopters"]
+    figures = {
+        "adoption": adoption_figure(results.daily, folder / "adoption.png"),
+        "sources": sources_figure(results.daily, sources, folder / "sources.png"),
+        "tiers": tiers_figure(results.tiers, folder / "tiers.png"),
+    }
+    network = network_figure(results, folder / "network.png")
+    if network:
+        figures["network"] = network
+    return figures
