@@ -1,0 +1,95 @@
+"""Hiring under a budget: never overspend, and each policy does what it says."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.budget import hire, policy_order, post_days
+from sim.market import generate_marketplace
+from sim.scenario import Contracts, scenario_from_dict
+from sim.streams import world_rng
+
+from .conftest import small
+
+
+def market(policy="engagement_per_cost", total=20_000.0, split=None, **contracts):
+    data = small(budget={"total": total, "split": split or {"micro": 0.5, "macro": 0.5}},
+                 hiring={"policy": policy}, contracts=contracts)
+    sc = scenario_from_dict(data)
+    rng = world_rng(sc.seed)
+    return sc, generate_marketplace(sc, 4, rng), rng
+
+
+@settings(deadline=None, derandomize=True, max_examples=60)
+@given(
+    total=st.floats(50_000, 400_000),
+    micro=st.floats(0.05, 0.9),  # keeps macro's share above one post's cost (validated elsewhere)
+    policy=st.sampled_from(["engagement_per_cost", "reach_per_cost", "niche_fit", "random"]),
+    posts=st.integers(1, 4),
+    kind=st.sampled_from(["one_off", "ambassador"]),
+)
+def test_spend_never_exceeds_any_tier_allocation(total, micro, policy, posts, kind):
+    sc, cands, rng = market(policy, total, {"micro": micro, "macro": 1 - micro}, posts=posts, kind=kind)
+    roster = hire(sc, cands, rng)
+    tiers = cands.tier[roster.candidate]
+    for t, name in enumerate(cands.tier_names):
+        assert roster.cost[tiers == t].sum() <= sc.tier_allocation()[name] + 1e-6
+    assert roster.cost.sum() <= sc.budget.total + 1e-6
+    costs = np.array([cands.cost_per_post[j] * d.size for j, d in zip(roster.candidate, roster.post_days, strict=True)])
+    assert np.allclose(costs, roster.cost)
+    assert len(set(roster.candidate.tolist())) == len(roster)  # nobody hired twice
+
+
+def test_greedy_fill_stops_only_when_nothing_else_fits():
+    sc, cands, rng = market()
+    roster = hire(sc, cands, rng)
+    for t, name in enumerate(cands.tier_names):
+        left = sc.tier_allocation()[name] - roster.cost[cands.tier[roster.candidate] == t].sum()
+        unhired = np.setdiff1d(np.flatnonzero(cands.tier == t), roster.candidate)
+        assert np.all(cands.cost_per_post[unhired] > left)  # one-off single posts: each would overspend
+
+
+def test_engagement_per_cost_hires_in_that_order():
+    sc, cands, rng = market()
+    idx = np.flatnonzero(cands.tier == cands.tier_names.index("micro"))
+    order = policy_order(cands, idx, "engagement_per_cost", sc.market.scale, [0], rng)
+    value = cands.followers[order] * cands.engagement_rate[order] / cands.cost_per_post[order]
+    assert np.all(np.diff(value) <= 0)
+    roster = hire(sc, cands, rng)
+    hired_micro = [j for j in roster.candidate if cands.tier[j] == cands.tier_names.index("micro")]
+    positions = [list(order).index(j) for j in hired_micro]
+    assert positions == sorted(positions)  # signed in policy order
+
+
+def test_reach_per_cost_orders_by_expected_reach_per_dollar():
+    sc, cands, rng = market("reach_per_cost")
+    idx = np.arange(len(cands))
+    order = policy_order(cands, idx, "reach_per_cost", sc.market.scale, [0], rng)
+    value = cands.expected_audience(sc.market.scale)[order] * cands.reach_rate[order] / cands.cost_per_post[order]
+    assert np.all(np.diff(value) <= 1e-12)
+
+
+def test_niche_fit_puts_target_niches_first():
+    sc, cands, rng = market("niche_fit")
+    idx = np.arange(len(cands))
+    order = policy_order(cands, idx, "niche_fit", sc.market.scale, [2], rng)
+    on_target = cands.niche[order] == 2
+    assert on_target[: on_target.sum()].all() and not on_target[on_target.sum():].any()
+
+
+def test_random_policy_is_a_seeded_permutation():
+    sc, cands, _ = market("random")
+    idx = np.arange(len(cands))
+    a = policy_order(cands, idx, "random", 1.0, [0], np.random.default_rng(1))
+    b = policy_order(cands, idx, "random", 1.0, [0], np.random.default_rng(1))
+    c = policy_order(cands, idx, "random", 1.0, [0], np.random.default_rng(2))
+    assert sorted(a) == list(idx) and list(a) == list(b) and list(a) != list(c)
+
+
+def test_contract_schedules():
+    one_off = Contracts(kind="one_off", posts=3, start_day=2, interval_days=5)
+    assert list(post_days(one_off, 30, 0)) == [2, 7, 12]
+    assert list(post_days(one_off, 30, 1)) == [3, 8, 13]  # staggered starts
+    assert list(post_days(one_off, 8, 0)) == [2, 7]  # posts past the horizon are not bought
+    ambassador = Contracts(kind="ambassador", start_day=1, interval_days=10)
+    assert list(post_days(ambassador, 30, 0)) == [1, 11, 21]
