@@ -184,6 +184,30 @@ def exposure_rates(state: ConsumerState, ctx: Context, exp: Exposures) -> tuple[
     return rate, order
 
 
+def neighbour_talk(state: ConsumerState, ctx: Context, talking: np.ndarray) -> dict[str, np.ndarray]:
+    """Summed talk each consumer hears from talking neighbours, in one sparse pass.
+
+    plain: positive talk; coded: positive talk carrying a referral code; negative: detractors'
+    talk; talkers: how many neighbours talk (for complex contagion).
+    """
+    n = talking.size
+    cls_ = np.maximum(state.nps, 0)
+    volume = np.where(talking, ctx.talk_positive[cls_], 0.0)
+    coded = talking & state.has_code & ctx.referral_open
+    columns = {
+        "plain": np.where(coded, 0.0, volume),
+        "coded": np.where(coded, volume * ctx.scenario.referral.talk_boost, 0.0),
+        "negative": np.where(talking, ctx.talk_negative[cls_], 0.0),
+        "talkers": talking.astype(np.float64),
+    }
+    needed = [k for k, v in columns.items() if v.any()]
+    sums = dict.fromkeys(columns, np.zeros(n))
+    if needed:
+        summed = ctx.graph.neighbour_sum(np.column_stack([columns[k] for k in needed]))
+        sums.update(zip(needed, summed.T, strict=True))
+    return sums
+
+
 def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: Draws) -> Decisions:
     """The vectorised day: every consumer's hazard from the start-of-day state."""
     n, sc = state.adopted.size, ctx.scenario
@@ -192,25 +216,14 @@ def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: 
     sponsored = np.bincount(exp.consumer, rate_e, minlength=n)
 
     talking = rules.is_talking(state.adopt_day, day, w.active_days)
-    cls_ = np.maximum(state.nps, 0)
-    volume = np.where(talking, ctx.talk_positive[cls_], 0.0)
-    coded = talking & state.has_code & ctx.referral_open
-    wom = ctx.wom_rate(ctx.graph.neighbour_sum(np.where(coded, 0.0, volume)))
-    referral = (
-        ctx.wom_rate(ctx.graph.neighbour_sum(np.where(coded, volume * sc.referral.talk_boost, 0.0)))
-        if ctx.referral_open
-        else np.zeros(n)
-    )
+    heard_from = neighbour_talk(state, ctx, talking)
+    wom, referral = ctx.wom_rate(heard_from["plain"]), ctx.wom_rate(heard_from["coded"])
     if w.complex_threshold > 1:
-        gate = rules.reinforced(ctx.graph.neighbour_sum(talking.astype(np.float64)), w.complex_threshold)
+        gate = rules.reinforced(heard_from["talkers"], w.complex_threshold)
         wom, referral = wom * gate, referral * gate
-    heard = (wom > 0) | (referral > 0)
-    if ctx.talk_negative.any():
-        negative = ctx.wom_rate(ctx.graph.neighbour_sum(np.where(talking, ctx.talk_negative[cls_], 0.0)))
-        negative_hit = ~state.adopted & (draws.negative < rules.chance_from_rate(negative))
-        heard |= negative > 0
-    else:
-        negative_hit = np.zeros(n, bool)
+    negative = ctx.wom_rate(heard_from["negative"])
+    heard = (wom > 0) | (referral > 0) | (negative > 0)
+    negative_hit = ~state.adopted & (negative > 0) & (draws.negative < rules.chance_from_rate(negative))
 
     hazard = ctx.base_rate + wom + referral + sponsored
     p = rules.adoption_probability(hazard, state.susceptibility * state.attitude)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
+from scipy.special import stdtrit
 
 from . import rules
 
@@ -115,7 +115,7 @@ def summarize(values: pd.Series) -> dict[str, float]:
             "n": 0,
         }
     mean = float(v.mean())
-    half = float(student_t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
+    half = float(stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
     return {
         "mean": mean,
         "ci95_low": mean - half,

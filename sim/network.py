@@ -47,9 +47,9 @@ class SocialGraph:
         return self.adjacency.nnz // 2
 
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
-        """For each node, the sum of ``values`` over its neighbours (one sparse mat-vec)."""
+        """For each node, the sum of ``values`` (a vector, or columns) over its neighbours."""
         if self.adjacency is None:
-            return values.sum() - values
+            return values.sum(axis=0) - values
         return self.adjacency @ values
 
     def neighbours(self, i: int) -> np.ndarray:

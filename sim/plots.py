@@ -70,29 +70,22 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
         ("incremental_adopters", "Incremental adopters by tier", "people"),
         ("roi", "ROI by tier", "(incremental profit - spend) / spend"),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
     for ax, (col, title, unit) in zip(axes, panels, strict=True):
         mean = g[col].mean().reindex(order)
-        err = np.clip(
-            np.vstack([mean - g[col].quantile(0.025).reindex(order), g[col].quantile(0.975).reindex(order) - mean]),
-            0,
-            None,
-        )
-        ax.bar(
-            order,
-            mean.fillna(0),
-            yerr=np.nan_to_num(err),
-            capsize=4,
-            color="#1f77b4",
-            label="mean, 95% range over replications",
-        )
+        low, high = g[col].quantile(0.025).reindex(order), g[col].quantile(0.975).reindex(order)
+        err = np.clip(np.nan_to_num(np.vstack([mean - low, high - mean])), 0, None)
+        bars = ax.bar(order, mean.fillna(0), yerr=err, capsize=4, color="#1f77b4")
         ax.set(title=title, xlabel="tier", ylabel=unit)
         if col == "roi":
             ax.axhline(0, color="black", lw=0.8)
         ax.grid(alpha=0.3, axis="y")
-        ax.legend(fontsize=7, loc="best")
+    fig.legend([bars], ["mean over replications; whiskers: 95% range"], loc="lower center", fontsize=8)
     fig.suptitle("Tiers (incremental adopters allocated by direct conversions)")
-    return _save(fig, path)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def state_labels(adopted: np.ndarray, aware: np.ndarray, nps: np.ndarray) -> np.ndarray:
