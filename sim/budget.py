@@ -61,10 +61,12 @@ def policy_order(
     raise ValueError(f"unknown hiring policy {policy!r}; allowed: {', '.join(POLICIES)}")
 
 
-def hire(scenario: Scenario, candidates: Candidates, rng: np.random.Generator) -> Roster:
-    """Sign contracts tier by tier, in policy order, while each contract fits the tier's money."""
+def hire(scenario: Scenario, candidates: Candidates, rng: np.random.Generator, scale: float) -> Roster:
+    """Sign contracts tier by tier, in policy order, while each contract fits the tier's money.
+
+    ``scale`` is real people per simulated consumer (for reach-based policies).
+    """
     allocation = scenario.tier_allocation()
-    scale = scenario.market.scale
     hired: list[int] = []
     schedules: list[np.ndarray] = []
     costs: list[float] = []

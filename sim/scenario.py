@@ -39,11 +39,6 @@ class Market(Section):
             raise ValueError("consumers must not exceed population")
         return self
 
-    @property
-    def scale(self) -> float:
-        """Real people represented by one simulated consumer."""
-        return self.population / self.consumers
-
 
 NetworkKind = Literal[
     "niches",

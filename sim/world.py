@@ -40,8 +40,8 @@ class World:
         graph = build_graph(scenario.network, scenario.market.consumers, rng, source)
         niches = int(graph.niche.max()) + 1 if graph.n else 1
         candidates = generate_marketplace(scenario, niches, rng)
-        roster = hire(scenario, candidates, rng)
         scale = scenario.market.population / graph.n
+        roster = hire(scenario, candidates, rng, scale)
         sizes = candidates.expected_audience(scale)
         audiences = [
             build_audience(sizes[j], int(candidates.niche[j]), float(candidates.niche_focus[j]), graph.niche, rng)
