@@ -44,13 +44,12 @@ def nps(classes: np.ndarray) -> float:
     return 100.0 * (np.mean(classes == rules.PROMOTER) - np.mean(classes == rules.DETRACTOR))
 
 
-def replication_kpis(campaign, baseline, price: float, margin: float) -> dict[str, float]:
-    """KPIs of one replication from its two finished models."""
+def replication_kpis(campaign, baseline, infl: pd.DataFrame, price: float, margin: float) -> dict[str, float]:
+    """KPIs of one replication from its two finished models and the campaign's influencer frame."""
     s = campaign.scale
     adopters = float(campaign.state.adopted.sum()) * s
     base = float(baseline.state.adopted.sum()) * s
     incremental = adopters - base
-    infl = campaign.influencer_frame()
     spend = float(infl["spend"].sum()) + campaign.referral_spend
     impressions, engagements = float(infl["impressions"].sum()), float(infl["engagements"].sum())
     reached = np.zeros(campaign.world.n, bool)
@@ -79,13 +78,12 @@ def replication_kpis(campaign, baseline, price: float, margin: float) -> dict[st
     }
 
 
-def tier_rows(campaign, incremental: float, margin: float) -> pd.DataFrame:
+def tier_rows(campaign, infl: pd.DataFrame, incremental: float, margin: float) -> pd.DataFrame:
     """Per-tier totals of one replication.
 
     Incremental adopters are allocated to tiers in proportion to the adopters each tier's
     posts converted directly (one counterfactual cannot separate tiers any finer).
     """
-    infl = campaign.influencer_frame()
     names = campaign.world.candidates.tier_names
     g = infl.groupby("tier")
     out = pd.DataFrame(index=pd.Index(names, name="tier"))

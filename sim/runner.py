@@ -34,13 +34,14 @@ def run_replication(scenario: Scenario, world: World, replication: int, engine: 
     campaign = InfluenceModel(scenario, replication=replication, world=world, engine=engine).run()
     baseline = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False).run()
     m = scenario.market
-    kpis = replication_kpis(campaign, baseline, m.price, m.unit_margin)
+    influencers = campaign.influencer_frame()
+    kpis = replication_kpis(campaign, baseline, influencers, m.price, m.unit_margin)
     daily = pd.concat(
         [campaign.daily_frame().assign(world="campaign"), baseline.daily_frame().assign(world="baseline")],
         ignore_index=True,
     )
-    tiers = tier_rows(campaign, kpis["incremental_adopters"], m.unit_margin)
-    return Replication(daily, kpis, tiers, campaign.influencer_frame(), campaign.state)
+    tiers = tier_rows(campaign, influencers, kpis["incremental_adopters"], m.unit_margin)
+    return Replication(daily, kpis, tiers, influencers, campaign.state)
 
 
 @dataclass
