@@ -10,14 +10,18 @@ consumers, coloured by the share adopted) instead of one dot per consumer.
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from PIL import Image
 
 from .network import SocialGraph
 from .world import World
@@ -29,9 +33,16 @@ LAYOUT_CACHE_SIZE = 16
 STATES = ("unaware", "aware", "adopted", "promoter", "detractor")
 STATE_LABELS = ("unaware", "aware, not bought", "adopted (passive)", "adopted, promoter", "adopted, detractor")
 STATE_COLOURS = np.array(
-    [[0.83, 0.83, 0.83, 1.0], [0.65, 0.81, 0.89, 1.0], [0.12, 0.47, 0.71, 1.0], [0.2, 0.63, 0.17, 1.0], [0.89, 0.1, 0.11, 1.0]]
+    [
+        [0.83, 0.83, 0.83, 1.0],
+        [0.65, 0.81, 0.89, 1.0],
+        [0.12, 0.47, 0.71, 1.0],
+        [0.2, 0.63, 0.17, 1.0],
+        [0.89, 0.1, 0.11, 1.0],
+    ]
 )
 TIER_MARKERS = {"nano": "o", "micro": "^", "mid": "s", "macro": "*", "mega": "P"}
+TIER_ORDER = list(TIER_MARKERS)  # small to large: larger tiers sit further out
 TIER_COLOURS = {"nano": "#fdae6b", "micro": "#f16913", "mid": "#a63603", "macro": "#6a51a3", "mega": "#3f007d"}
 SOURCE_COLOURS = {"baseline": "#bdbdbd", "word_of_mouth": "#33a02c", "referral": "#b15928"}
 
@@ -137,6 +148,55 @@ def niche_ties(graph: SocialGraph) -> np.ndarray:
     return np.bincount(pair, minlength=k * k).reshape(k, k) / 2
 
 
+def spread_angles(angles: np.ndarray, gap: float = 0.09) -> np.ndarray:
+    """Angles nudged apart (in sorted order) so markers on a ring do not sit on each other."""
+    if angles.size < 2:
+        return angles
+    gap = min(gap, 2 * np.pi / angles.size)
+    order = np.argsort(angles, kind="stable")
+    spread = angles[order].copy()
+    for j in range(1, spread.size):
+        spread[j] = max(spread[j], spread[j - 1] + gap)
+    out = np.empty_like(spread)
+    out[order] = spread
+    return out
+
+
+class Blitter:
+    """Renders a figure fast: the static artists once, then only the changing ones over them.
+
+    Redrawing the 3,000 ties of a 1,000-consumer graph takes most of a full draw; restoring
+    them as pixels and drawing the dots on top is several times quicker (docs/performance.md).
+    """
+
+    def __init__(self, figure: Figure, dynamic: Sequence[Artist]) -> None:
+        self.figure = figure
+        self.canvas = FigureCanvasAgg(figure)
+        self.dynamic = list(dynamic)
+        for artist in self.dynamic:
+            artist.set_animated(True)
+        self.background = None
+
+    def invalidate(self) -> None:
+        """Call after changing a static artist (axis limits, legend): the next frame redraws all."""
+        self.background = None
+
+    def image(self) -> Image.Image:
+        if self.background is None:
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.canvas.restore_region(self.background)
+        for artist in self.dynamic:
+            self.figure.draw_artist(artist)
+        rgba = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba())
+        return rgba.convert("RGB")
+
+    def png(self) -> bytes:
+        out = io.BytesIO()
+        self.image().save(out, format="PNG", compress_level=1)  # fast: encoding dominates otherwise
+        return out.getvalue()
+
+
 class NetworkPicture:
     """One world's graph as a matplotlib figure: drawn once, recoloured by ``update``.
 
@@ -166,6 +226,19 @@ class NetworkPicture:
         self.title = ax.set_title("", fontsize=12)
         self._legend()
         self._ring = None
+        dynamic = [self.links, self.nodes, *self.labels, self.rings, *(a for _, a in self.tier_points.values())]
+        self.blitter = Blitter(self.figure, [*dynamic, self.title])
+        self.lock = threading.Lock()  # the page may draw from the play loop and an event at once
+
+    def png(self) -> bytes:
+        """The current picture as PNG bytes."""
+        with self.lock:
+            return self.blitter.png()
+
+    def image(self) -> Image.Image:
+        """The current picture as an RGB image (a frame of ``wom animate``)."""
+        with self.lock:
+            return self.blitter.image()
 
     # --- static parts -----------------------------------------------------------------
 
@@ -211,27 +284,23 @@ class NetworkPicture:
             linewidths=0.8,
             zorder=2,
         )
-        self.labels = [
-            self.axes.text(x, y, "", ha="center", va="center", fontsize=8, zorder=4) for x, y in pos[:, :2]
-        ]
-        pad = 1.45
-        self.axes.set_xlim(-pad, pad)
-        self.axes.set_ylim(-pad, pad)
+        self.labels = [self.axes.text(x, y, "", ha="center", va="center", fontsize=8, zorder=4) for x, y in pos[:, :2]]
 
     def _place_influencers(self) -> None:
         """Each influencer on a ring outside the graph, in the direction of its audience's centre."""
         pts = self.points
         centre = pts.mean(axis=0) if len(pts) else np.zeros(2)
-        radius = float(np.max(np.linalg.norm(pts - centre, axis=1))) if len(pts) else 1.0
-        radius = radius or 1.0
-        self.influencer_xy = np.zeros((len(self.tiers), 2))
+        radius = float(np.max(np.linalg.norm(pts - centre, axis=1))) if len(pts) else 0.0
+        radius = (radius or 1.0) * (1.25 if self.aggregated else 1.0)
+        angles = np.zeros(len(self.tiers))
         for i, audience in enumerate(self.world.audiences):
             spot = pts[self.member[audience]].mean(axis=0) - centre if audience.size else np.zeros(2)
-            if np.hypot(*spot) < 1e-9 * radius:  # centred audience: spread by index
-                spot = np.array([np.cos(2.4 * i), np.sin(2.4 * i)])
-            direction = spot / np.hypot(*spot)
-            tier_offset = 0.06 * (sorted(TIER_MARKERS).index(self.tiers[i]) if self.tiers[i] in TIER_MARKERS else 0)
-            self.influencer_xy[i] = centre + direction * radius * (1.1 + tier_offset)
+            centred = np.hypot(*spot) < 1e-3 * radius
+            angles[i] = 2.4 * i if centred else np.arctan2(spot[1], spot[0])  # centred audience: spread
+        angles = spread_angles(angles % (2 * np.pi))
+        offset = np.array([TIER_ORDER.index(t) if t in TIER_ORDER else 0 for t in self.tiers]) * 0.05
+        ring = radius * (1.12 + offset)
+        self.influencer_xy = centre + np.c_[np.cos(angles), np.sin(angles)] * ring[:, None]
         self.tier_points = {}
         for name in dict.fromkeys(self.tiers):
             idx = np.array([i for i, t in enumerate(self.tiers) if t == name])
@@ -247,10 +316,9 @@ class NetworkPicture:
                 zorder=5,
             )
             self.tier_points[name] = (idx, art)
-        lim = radius * 1.45
-        if not self.aggregated:
-            self.axes.set_xlim(centre[0] - lim, centre[0] + lim)
-            self.axes.set_ylim(centre[1] - lim, centre[1] + lim)
+        lim = radius * 1.4
+        self.axes.set_xlim(centre[0] - lim, centre[0] + lim)
+        self.axes.set_ylim(centre[1] - lim, centre[1] + lim)
 
     def _legend(self) -> None:
         handles = []
@@ -288,12 +356,16 @@ class NetworkPicture:
         caption: str | None = None,
     ) -> None:
         """Recolour for the model's current day; outline the audiences of ``highlight``."""
+        with self.lock:
+            self._update(state, influencers, day, list(highlight), caption)
+
+    def _update(self, state, influencers, day, highlight, caption) -> None:
         codes = state_codes(state.adopted, state.aware, state.nps)
         if self.aggregated:
             adopted = np.bincount(self.member, weights=state.adopted, minlength=len(self.sizes))
             share = adopted / np.maximum(self.sizes, 1)
             self.nodes.set_array(share)
-            for text, s, size in zip(self.labels, share, self.sizes):
+            for text, s, size in zip(self.labels, share, self.sizes, strict=True):
                 text.set_text(f"{s:.0%}\n{size:,}")
                 text.set_color("white" if s > 0.6 else "black")
         else:
@@ -307,7 +379,7 @@ class NetworkPicture:
             backlash = np.array([influencers[i].backlashes > 0 if i < len(influencers) else False for i in idx])
             art.set_edgecolors(np.where(backlash[:, None], [[0.89, 0.1, 0.11, 1.0]], [[0, 0, 0, 1.0]]))
             art.set_linewidths(np.where(backlash, 2.0, 0.6))
-        self._highlight(list(highlight))
+        self._highlight(highlight)
         if caption is None:
             adopters = int(state.adopted.sum())
             caption = f"Day {day}: {adopters:,} of {state.adopted.size:,} consumers adopted"
