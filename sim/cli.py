@@ -126,7 +126,86 @@ def version() -> None:
     typer.echo(__version__)
 
 
-# --- commands from other modules (one registration line each) ---
+# --- commands whose work lives in other modules (thin wrappers) ---
+
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="local processes [all cores]")]
+Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")]
+OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="output folder; re-run to resume")]
+
+
+@app.command()
+def compare(
+    file: ScenarioFile,
+    replications: Annotated[int | None, typer.Option("--replications", "-r", min=2, help="seeds per variant")] = None,
+    reference: Annotated[str | None, typer.Option("--reference", help="variant to compare against")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    out: OutDir = None,
+) -> None:
+    """Compare variants (or a split grid) on the same seeds: table, paired differences, best."""
+    from .compare import compare_main
+
+    try:
+        compare_main(file, replications, reference, workers, scheduler, out)
+    except InputError as err:
+        fail(err)
+
+
+@app.command()
+def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = None, out: OutDir = None) -> None:
+    """Sweep parameters by dotted key (grid, random, lhs, sobol); streamed and resumable."""
+    from .experiment import sweep_main
+
+    try:
+        sweep_main(file, workers, scheduler, out)
+    except InputError as err:
+        fail(err)
+
+
+@app.command("app")
+def app_cmd(
+    file: Annotated[Path | None, typer.Argument(help="scenario [scenarios/classroom.toml]", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option("--port", "-p", min=1, max=65535, help="[8765 or a free one]")] = None,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Classroom page: watch influence spread on the network (Mesa SolaraViz, works offline)."""
+    from .app import app_main
+
+    try:
+        raise typer.Exit(app_main(file, port, host))
+    except InputError as err:
+        fail(err)
+
+
+@app.command("animate")
+def animate_cmd(
+    file: ScenarioFile,
+    out: Annotated[Path, typer.Option("--out", "-o", help="GIF file to write")] = Path("spread.gif"),
+    days: Annotated[int | None, typer.Option("--days", min=1, help="days to show [market.days, at most 365]")] = None,
+    fps: Annotated[int, typer.Option("--fps", min=1, max=50, help="frames per second")] = 4,
+) -> None:
+    """GIF for slides: the network lighting up day by day, captioned with day and adopters."""
+    from .animate import animate_main
+
+    try:
+        animate_main(file, out, days, fps)
+    except InputError as err:
+        fail(err)
+
+
+@app.command("validate")
+def validate_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="the CI subset: fewer replications, a few minutes")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("results/validation"),
+    only: Annotated[str | None, typer.Option("--only", help="comma-separated check families [all]")] = None,
+) -> None:
+    """Check the model against known results (Bass, Independent Cascade, a bound, stylised facts)."""
+    from .validation import validate_main
+
+    try:
+        raise typer.Exit(validate_main(quick, out, only))
+    except InputError as err:
+        fail(err)
 
 
 def main() -> None:

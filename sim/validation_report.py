@@ -92,23 +92,35 @@ def cascade_peer_figure(path, panels) -> None:
     for ax, (p, ours, peer) in zip(np.atleast_1d(axes), panels, strict=True):
         bins = np.histogram_bin_edges(np.concatenate([ours, peer]), bins=30)
         ax.hist(peer, bins=bins, density=True, color="0.6", label=f"cynetdiff, mean {peer.mean():.1f}")
-        ax.hist(ours, bins=bins, density=True, histtype="step", color="tab:blue", linewidth=2,
-                label=f"wom, mean {ours.mean():.1f}")
-        ax.set(title=f"IC on Barabasi-Albert 10,000 nodes, p = {p}", xlabel="final spread (adopters)",
-               ylabel="density")
+        ax.hist(
+            ours,
+            bins=bins,
+            density=True,
+            histtype="step",
+            color="tab:blue",
+            linewidth=2,
+            label=f"wom, mean {ours.mean():.1f}",
+        )
+        ax.set(title=f"IC on Barabasi-Albert 10,000 nodes, p = {p}", xlabel="final spread (adopters)", ylabel="density")
         ax.legend(fontsize=8)
     _save(fig, path)
 
 
 def bound_figure(path, curves) -> None:
-    """curves: (label, Bass curve, network mean); the bound says every curve stays below the diagonal."""
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-    for label, exact, mean in curves:
-        ax.plot(exact, mean, linewidth=1, label=label)
-    ax.plot([0, 1], [0, 1], "k--", label="bound: network = complete mixing")
-    ax.set(title="Network Bass adoption vs the complete-mixing curve", xlabel="Bass F(t), complete mixing (share)",
-           ylabel="mean adoption on the graph (share)")
-    ax.legend(fontsize=6, loc="upper left", ncol=2)
+    """curves: (label, Bass curve, adoption paths on the graph); the bound: mean - F <= 0."""
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for label, exact, paths in curves:
+        dev = paths.mean(0) - exact
+        se = paths.std(0, ddof=1) / np.sqrt(len(paths))
+        (line,) = ax.plot(exact, dev, linewidth=1, label=label)
+        ax.fill_between(exact, dev - 3 * se, dev + 3 * se, color=line.get_color(), alpha=0.12, linewidth=0)
+    ax.axhline(0, color="k", linestyle="--", label="bound: mean on the graph = Bass F(t)")
+    ax.set(
+        title="Network Bass adoption minus the complete-mixing curve (bands: +/- 3 SE)",
+        xlabel="Bass F(t), complete mixing (share adopted)",
+        ylabel="mean adoption on the graph - F(t) (share)",
+    )
+    ax.legend(fontsize=6, loc="lower left", ncol=2)
     _save(fig, path)
 
 
@@ -121,8 +133,14 @@ def tiers_figure(path, names, totals, defaults) -> None:
         (axes[2], "cpe", "Cost per engagement", "USD per engagement"),
     ):
         v = totals[key]
-        ax.bar(x, v.mean(0), yerr=v.std(0, ddof=1) if len(v) > 1 else None, color="tab:blue", alpha=0.8,
-               label="simulated (mean, SD over worlds)")
+        ax.bar(
+            x,
+            v.mean(0),
+            yerr=v.std(0, ddof=1) if len(v) > 1 else None,
+            color="tab:blue",
+            alpha=0.8,
+            label="simulated (mean, SD over worlds)",
+        )
         if key in defaults:
             ax.plot(x, defaults[key], "ko--", label="tier default (calibration)")
         ax.set_xticks(x, names)
@@ -145,8 +163,11 @@ def hubs_figure(path, curves, levels, advantage, se) -> None:
     ax.errorbar(np.arange(len(levels)), advantage, yerr=3 * se, fmt="o-", capsize=4, label="mean +/- 3 SE")
     ax.set_xticks(np.arange(len(levels)), [f"{p:g}" for p in levels])
     ax.axhline(0, color="k", linewidth=0.8)
-    ax.set(title="Hub advantage on the last day", xlabel="external (advertising) rate p (per year)",
-           ylabel="share adopted: hub - random")
+    ax.set(
+        title="Days saved by seeding the hub",
+        xlabel="external (advertising) rate p (per year)",
+        ylabel="days to 50% adoption: random - hub",
+    )
     ax.legend(fontsize=8)
     _save(fig, path)
 
@@ -156,17 +177,23 @@ def complex_figure(path, curves) -> None:
     for ax, rule in zip(axes, ("simple", "complex"), strict=True):
         for r, shape, paths in curves:
             if r == rule:
-                _band(ax, np.arange(paths.shape[1]), paths, shape, "tab:green" if shape == "clustered" else "tab:purple")
-        ax.set(title=f"{rule.capitalize()} contagion (threshold {1 if rule == 'simple' else 2})", xlabel="day",
-               ylabel="share adopted")
+                _band(
+                    ax, np.arange(paths.shape[1]), paths, shape, "tab:green" if shape == "clustered" else "tab:purple"
+                )
+        ax.set(
+            title=f"{rule.capitalize()} contagion (threshold {1 if rule == 'simple' else 2})",
+            xlabel="day",
+            ylabel="share adopted",
+        )
         ax.legend(fontsize=8)
     _save(fig, path)
 
 
 def engines_figure(path, samples) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    for i, (ax, label) in enumerate(zip(axes, ("final adopters (simulated consumers)", "mean adoption day"),
-                                        strict=True)):
+    for i, (ax, label) in enumerate(
+        zip(axes, ("final adopters (simulated consumers)", "mean adoption day (day of the run)"), strict=True)
+    ):
         for engine, color in (("vector", "tab:blue"), ("agents", "tab:orange")):
             v = np.sort(samples[engine][i])
             ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", color=color, label=f"{engine} engine")
@@ -194,13 +221,17 @@ def write_report(checks: list[Check], effort: Effort, out_dir: Path, seconds: fl
         f"{' --quick' if effort.name == 'quick' else ''}`; what each check means and its source: "
         "docs/validation.md.",
         "",
+        "Effort: "
+        + ", ".join(f"{k} = {v}" for k, v in asdict(effort).items() if k != "name")
+        + ". Monte-Carlo tolerances are derived from standard errors (SE) over replications with fixed seeds.",
+        "",
         "| | check | measured | tolerance | criterion |",
         "|---|---|---|---|---|",
     ]
     for c in checks:
+        criterion = c.criterion.replace("|", "\\|")
         lines.append(
-            f"| {'PASS' if c.passed else '**FAIL**'} | `{c.name}` | {c.measured:.4g} | {c.tolerance:.4g} "
-            f"| {c.criterion} |"
+            f"| {'PASS' if c.passed else '**FAIL**'} | `{c.name}` | {c.measured:.4g} | {c.tolerance:.4g} | {criterion} |"
         )
     lines += ["", "## Checks", ""]
     shown: set[str] = set()
