@@ -19,7 +19,8 @@ import os
 import tempfile
 import tomllib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -132,7 +133,7 @@ def _spec_error(source: str, err: dict) -> InputError:
     msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     if err["type"] == "extra_forbidden":
         owner = {"parameters": ds.Parameter, "split_grid": SplitGrid}.get(loc[0], ExperimentSpec)
-        msg = "unknown key; " + did_you_mean(loc[-1], list(owner.model_fields), "a known key")
+        msg = did_you_mean(loc[-1], list(owner.model_fields), "a known key").replace("not a known key", "unknown key")
     return InputError(source, key, err.get("input"), msg)
 
 
@@ -164,7 +165,11 @@ def load_experiment(path: str | Path) -> Experiment:
     data.setdefault("name", path.stem)
     for table in [data, *(v for v in (data.get("variants") or {}).values() if isinstance(v, dict))]:
         network = table.get("network")
-        if isinstance(network, dict) and isinstance(network.get("path"), str) and not Path(network["path"]).is_absolute():
+        if (
+            isinstance(network, dict)
+            and isinstance(network.get("path"), str)
+            and not Path(network["path"]).is_absolute()
+        ):
             network["path"] = str((path.parent / network["path"]).resolve())
     return experiment_from_dict(data, path.name)
 
@@ -316,8 +321,7 @@ def _claim(out: Path, plan: Plan) -> None:
                 str(out),
                 "--out",
                 str(out),
-                f"holds another experiment (hash {found}, this one {plan.hash()}): "
-                "choose another folder or delete it",
+                f"holds another experiment (hash {found}, this one {plan.hash()}): choose another folder or delete it",
             )
         return
     info = {
@@ -401,8 +405,10 @@ def _version() -> str:
     return version
 
 
-def _on_dask(batches: Iterator[Batch], scheduler: str, handle) -> None:
-    from distributed import Client, wait
+@contextmanager
+def dask_client(scheduler: str):
+    """A client of a running Dask cluster whose workers run this very version of wom."""
+    from distributed import Client
 
     if not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         raise InputError("--scheduler", "scheduler", scheduler, "must be an address like tcp://HOST:PORT")
@@ -414,17 +420,30 @@ def _on_dask(batches: Iterator[Batch], scheduler: str, handle) -> None:
         try:
             client.wait_for_workers(1, timeout=30)
         except TimeoutError:
-            raise InputError("--scheduler", "scheduler", scheduler, "the cluster has no workers (waited 30 s)") from None
+            raise InputError(
+                "--scheduler", "scheduler", scheduler, "the cluster has no workers (waited 30 s)"
+            ) from None
         versions = set(client.run(_version).values())
         if versions != {__version__}:
             raise InputError(
                 "--scheduler", "scheduler", scheduler, f"workers run wom {sorted(versions)}, this is {__version__}"
             )
-        window = 2 * max(1, sum(client.nthreads().values()))
-        wait_any = lambda fs: wait(list(fs), return_when="FIRST_COMPLETED")  # noqa: E731
-        _stream(batches, lambda b: client.submit(run_batch, b, pure=False), wait_any, window, handle)
+        yield client
     finally:
         client.close()
+
+
+def _on_dask(batches: Iterator[Batch], client, handle) -> None:
+    from distributed import as_completed
+
+    window = 2 * max(1, sum(client.nthreads().values()))
+    with client.as_current():
+        queue = as_completed([client.submit(run_batch, b, pure=False) for b in itertools.islice(batches, window)])
+        for future in queue:
+            handle(future.result())
+            following = next(batches, None)
+            if following is not None:
+                queue.add(client.submit(run_batch, following, pure=False))
 
 
 def execute(
@@ -437,30 +456,35 @@ def execute(
 ) -> tuple[int, int]:
     """Run every unfinished batch of ``plan`` into ``out``; returns (runs found done, runs computed)."""
     out = Path(out)
-    _claim(out, plan)
-    done = finished_batches(out)
-    todo = [b for b in range(plan.n_batches) if b not in done]
-    already = plan.runs - sum(plan.batch_size(b) for b in todo)
-    workers = min(workers or default_workers(), max(1, len(todo)))
-    bar = tqdm(total=plan.runs, initial=already, desc=plan.name, unit="run", disable=not progress, smoothing=0.05)
+    with ExitStack() as stack:
+        client = stack.enter_context(dask_client(scheduler)) if scheduler else None
+        _claim(out, plan)
+        for leftover in [*out.glob("runs/.part-*"), *out.glob("curves/.part-*")]:
+            leftover.unlink()  # a part being written when a previous run was killed
+        done = finished_batches(out)
+        todo = [b for b in range(plan.n_batches) if b not in done]
+        already = plan.runs - sum(plan.batch_size(b) for b in todo)
+        workers = min(workers or default_workers(), max(1, len(todo)))
+        bar = stack.enter_context(
+            tqdm(total=plan.runs, initial=already, desc=plan.name, unit="run", disable=not progress, smoothing=0.05)
+        )
 
-    def handle(result: BatchResult) -> None:
-        if result.error:
-            raise InputError(*result.error)
-        _write(out, result)
-        bar.update(len(result.runs))
+        def handle(result: BatchResult) -> None:
+            if result.error:
+                raise InputError(*result.error)
+            _write(out, result)
+            bar.update(len(result.runs))
 
-    batches = (plan.batch(b) for b in todo)
-    try:
-        if scheduler:
-            _on_dask(batches, scheduler, handle)
+        batches = (plan.batch(b) for b in todo)
+        if not todo:
+            pass
+        elif client is not None:
+            _on_dask(batches, client, handle)
         elif workers == 1:
             for batch in batches:
                 handle(run_batch(batch))
         else:
             _on_processes(batches, workers, handle)
-    finally:
-        bar.close()
     return already, plan.runs - already
 
 
@@ -715,7 +739,8 @@ def sweep_text(result: SweepResult) -> str:
         row = best.iloc[0]
         where = ", ".join(f"{f}={_fmt(row[f])}" for f in result.factors)
         lines.append(
-            f"best {m}: {row[m]:,.4g} [95% CI {row[f'{m}_ci95_low']:,.4g}, {row[f'{m}_ci95_high']:,.4g}] at {where}"
+            f"best {m}: {fmt_number(row[m])} [95% CI {fmt_number(row[f'{m}_ci95_low'])}, "
+            f"{fmt_number(row[f'{m}_ci95_high'])}] {KPI_UNITS[m]} at {where}"
         )
     if result.indices is not None and len(result.indices):
         lines.append("\nSobol indices (first order S1, total order ST, +- 95% half-width):")
@@ -731,6 +756,36 @@ def sweep_text(result: SweepResult) -> str:
 
 def _fmt(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def fmt_number(v: float) -> str:
+    """Thousands with separators, small numbers with three significant digits."""
+    if not np.isfinite(v):
+        return "n/a"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}"
+
+
+def sweep_main(file: Path, workers: int | None, scheduler: str | None, out: Path | None) -> SweepResult:
+    """``wom sweep FILE``: run, write, print; bad input raises ``InputError`` before any run."""
+    import time
+
+    import typer
+
+    exp = load_experiment(file)
+    target = Path(out) if out else Path("results") / f"{exp.scenario.name}-sweep"
+    started = time.perf_counter()
+    result = sweep(exp, workers=workers, scheduler=scheduler, out=target)
+    seconds = time.perf_counter() - started
+    n_points = len(result.points)
+    typer.echo(
+        f"\n{exp.scenario.name}: {result.design} design, {n_points} points x {exp.scenario.replications} "
+        f"replications = {len(result.runs)} runs (seed {exp.scenario.seed}); {result.computed_runs} computed, "
+        f"{result.resumed_runs} found done, {seconds:.1f} s"
+    )
+    typer.echo(sweep_text(result))
+    files = ["runs/", "points.csv", *(["sobol.csv"] if result.indices is not None else []), "figures/"]
+    typer.echo(f"\nwrote {target}/ ({', '.join(files)})")
+    return result
 
 
 # --- figures ----------------------------------------------------------------------------------
@@ -770,7 +825,8 @@ def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
         ax.bar(x - 0.2, g["S1"], 0.4, yerr=g["S1_conf"], capsize=3, label="first order S1")
         ax.bar(x + 0.2, g["ST"], 0.4, yerr=g["ST_conf"], capsize=3, label="total order ST")
         ax.set_xticks(x, g["parameter"], rotation=30, ha="right", fontsize=8)
-        ax.set(title=f"Sobol indices: {m.replace('_', ' ')}", ylabel="share of output variance", ylim=(-0.05, 1.05))
+        top = max(1.05, float((g[["S1", "ST"]].to_numpy() + g[["S1_conf", "ST_conf"]].to_numpy()).max()) + 0.05)
+        ax.set(title=f"Sobol indices: {m.replace('_', ' ')}", ylabel="share of output variance", ylim=(-0.1, top))
         ax.axhline(0, color="black", lw=0.5)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
@@ -798,7 +854,10 @@ def sweep_figure(result: SweepResult, path: Path) -> Path:
             ax.errorbar(x, pts[m], yerr=err if show_err else None, fmt="o", ms=3, alpha=0.6, capsize=2)
             ax.set(xlabel=f, ylabel=label(m) if j == 0 else "")
             ax.grid(alpha=0.3)
-    fig.suptitle(f"Sweep ({result.design}): mean over replications per point" + (" with 95% CI" if result.design == "grid" else ""))
+    fig.suptitle(
+        f"Sweep ({result.design}): mean over replications per point"
+        + (" with 95% CI" if result.design == "grid" else "")
+    )
     return save_figure(fig, path)
 
 
