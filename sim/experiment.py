@@ -17,7 +17,6 @@ import json
 import math
 import os
 import tempfile
-import tomllib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -37,7 +36,7 @@ from .errors import InputError
 from .metrics import KPI_UNITS
 from .outputs import atomic_write, resolved_toml
 from .runner import run_replication
-from .scenario import Scenario, scenario_from_dict
+from .scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
 from .world import World
 
 ID_COLUMNS = ["run_id", "point", "replication", "seed", "scenario_hash", "version"]
@@ -140,7 +139,7 @@ def _spec_error(source: str, err: dict) -> InputError:
 def experiment_from_dict(data: dict, source: str = "<experiment>") -> Experiment:
     """Split a scenario-plus-``[experiment]`` mapping and validate both halves."""
     data = dict(data)
-    table = data.pop("experiment", {})
+    table = data.pop(EXPERIMENT_TABLE, {})
     if not isinstance(table, dict):
         raise InputError(source, "experiment", table, "must be a table: [experiment]")
     scenario = scenario_from_dict(data, source)
@@ -155,23 +154,7 @@ def experiment_from_dict(data: dict, source: str = "<experiment>") -> Experiment
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read an experiment file: a scenario TOML with an optional ``[experiment]`` table."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(str(path), "(file)", str(path), "no such experiment file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(path), "(syntax)", str(exc), "the file must be valid TOML") from None
-    data.setdefault("name", path.stem)
-    for table in [data, *(v for v in (data.get("variants") or {}).values() if isinstance(v, dict))]:
-        network = table.get("network")
-        if (
-            isinstance(network, dict)
-            and isinstance(network.get("path"), str)
-            and not Path(network["path"]).is_absolute()
-        ):
-            network["path"] = str((path.parent / network["path"]).resolve())
-    return experiment_from_dict(data, path.name)
+    return experiment_from_dict(read_scenario_data(path), Path(path).name)
 
 
 def as_experiment(experiment: Experiment | str | Path) -> Experiment:

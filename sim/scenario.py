@@ -358,8 +358,12 @@ def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
         raise _error_line(source, data, exc.errors()[0]) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a TOML scenario; a graph path is taken relative to the file."""
+EXPERIMENT_TABLE = "experiment"  # a file's design for wom compare / wom sweep (sim.experiment)
+
+
+def read_scenario_data(path: str | Path) -> dict[str, Any]:
+    """Parse a scenario file into plain data: name defaults to the file's stem, graph paths are
+    made relative to the file. Unreadable or malformed files raise one ``InputError``."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -374,6 +378,14 @@ def load_scenario(path: str | Path) -> Scenario:
             graph = Path(network["path"])
             if not graph.is_absolute():
                 network["path"] = str((path.parent / graph).resolve())
+    return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a TOML scenario and its variants; an ``[experiment]`` table is left to
+    ``wom compare`` / ``wom sweep``."""
+    data = read_scenario_data(path)
+    data.pop(EXPERIMENT_TABLE, None)
     scenario = scenario_from_dict(data, str(path))
     for name in scenario.variants:
         scenario.variant(name, str(path))  # every variant must validate too
