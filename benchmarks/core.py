@@ -27,8 +27,11 @@ def end_to_end(repeats: int) -> list[float]:
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as out:
             t = time.perf_counter()
-            subprocess.run([str(wom), "run", str(ROOT / "scenarios/baseline.toml"), "-r", "1", "--out", out],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(wom), "run", str(ROOT / "scenarios/baseline.toml"), "-r", "1", "--out", out],
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - t)
     return times
 
@@ -38,7 +41,8 @@ def engines(days: int, agent_days: int) -> dict[str, float]:
     from sim.world import World
 
     sc = load_scenario(ROOT / "scenarios/baseline.toml").with_overrides(
-        {"market.consumers": 10_000, "market.population": 200_000, "market.days": days})
+        {"market.consumers": 10_000, "market.population": 200_000, "market.days": days}
+    )
     world = World.build(sc)
     rates = {}
     for engine, steps in (("vector", days), ("agents", agent_days)):
@@ -56,12 +60,16 @@ def main() -> None:
     parser.add_argument("--agent-days", type=int, default=15, help="days stepped by the Mesa-agent engine")
     args = parser.parse_args()
     times = end_to_end(args.repeats)
-    print(f"baseline.toml, 1 replication, end to end: median {statistics.median(times):.2f} s, "
-          f"min {min(times):.2f} s over {len(times)} runs (target <= 10 s)")
+    print(
+        f"baseline.toml, 1 replication, end to end: median {statistics.median(times):.2f} s, "
+        f"min {min(times):.2f} s over {len(times)} runs (target <= 10 s)"
+    )
     rates = engines(90, args.agent_days)
-    print(f"10,000 consumers: vector {rates['vector']:,.0f} consumer-days/s (90 days), "
-          f"agents {rates['agents']:,.0f} consumer-days/s ({args.agent_days} days), "
-          f"ratio {rates['vector'] / rates['agents']:,.0f}x (target >= 100x)")
+    print(
+        f"10,000 consumers: vector {rates['vector']:,.0f} consumer-days/s (90 days), "
+        f"agents {rates['agents']:,.0f} consumer-days/s ({args.agent_days} days), "
+        f"ratio {rates['vector'] / rates['agents']:,.0f}x (target >= 100x)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,15 @@ CASES = {
     "wrong_type": ("seed = 'abc'\n", ["seed = 'abc'", "integer"]),
     "bad_choice": ("[network]\nkind = 'smallworld'\n", ["network.kind", "'watts_strogatz'"]),
     "shares_not_one": ("[budget]\nsplit = { micro = 0.5, macro = 0.4 }\n", ["budget.split", "sum to 1"]),
-    "below_post_cost": ("[budget]\ntotal = 3000\nsplit = { macro = 1.0 }\n",
-                        ["budget.split.macro", "below one post's cost"]),
+    "below_post_cost": (
+        "[budget]\ntotal = 3000\nsplit = { macro = 1.0 }\n",
+        ["budget.split.macro", "below one post's cost"],
+    ),
     "missing_graph": ("[network]\nkind = 'file'\npath = 'nowhere.edgelist'\n", ["network.path", "no such graph file"]),
-    "malformed_graph": ("[network]\nkind = 'file'\npath = 'bad.edgelist'\n", ["bad.edgelist", "line 2",
-                                                                              "'source target'"]),
+    "malformed_graph": (
+        "[network]\nkind = 'file'\npath = 'bad.edgelist'\n",
+        ["bad.edgelist", "line 2", "'source target'"],
+    ),
     "bad_graphml": ("[network]\nkind = 'file'\npath = 'bad.graphml'\n", ["bad.graphml", "GraphML"]),
     "bad_variant": ("[variants.a.budget]\nsplt = 1\n", ["variants.a.budget.splt", "did you mean 'split'"]),
 }
@@ -52,8 +56,9 @@ def test_real_process_prints_no_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[market]\nconsumers = 5\n")
     wom = Path(sys.executable).with_name("wom")
-    proc = subprocess.run([str(wom), "run", str(bad), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(wom), "run", str(bad), "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "market.consumers = 5" in proc.stderr

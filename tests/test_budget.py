@@ -12,9 +12,17 @@ from sim.streams import world_rng
 from .conftest import small
 
 
+def scale(sc):
+    """Real people per simulated consumer."""
+    return sc.market.population / sc.market.consumers
+
+
 def market(policy="engagement_per_cost", total=20_000.0, split=None, **contracts):
-    data = small(budget={"total": total, "split": split or {"micro": 0.5, "macro": 0.5}},
-                 hiring={"policy": policy}, contracts=contracts)
+    data = small(
+        budget={"total": total, "split": split or {"micro": 0.5, "macro": 0.5}},
+        hiring={"policy": policy},
+        contracts=contracts,
+    )
     sc = scenario_from_dict(data)
     rng = world_rng(sc.seed)
     return sc, generate_marketplace(sc, 4, rng), rng
@@ -30,7 +38,7 @@ def market(policy="engagement_per_cost", total=20_000.0, split=None, **contracts
 )
 def test_spend_never_exceeds_any_tier_allocation(total, micro, policy, posts, kind):
     sc, cands, rng = market(policy, total, {"micro": micro, "macro": 1 - micro}, posts=posts, kind=kind)
-    roster = hire(sc, cands, rng, sc.market.population / sc.market.consumers)
+    roster = hire(sc, cands, rng, scale(sc))
     tiers = cands.tier[roster.candidate]
     for t, name in enumerate(cands.tier_names):
         assert roster.cost[tiers == t].sum() <= sc.tier_allocation()[name] + 1e-6
@@ -42,7 +50,7 @@ def test_spend_never_exceeds_any_tier_allocation(total, micro, policy, posts, ki
 
 def test_greedy_fill_stops_only_when_nothing_else_fits():
     sc, cands, rng = market()
-    roster = hire(sc, cands, rng, sc.market.population / sc.market.consumers)
+    roster = hire(sc, cands, rng, scale(sc))
     for t, name in enumerate(cands.tier_names):
         left = sc.tier_allocation()[name] - roster.cost[cands.tier[roster.candidate] == t].sum()
         unhired = np.setdiff1d(np.flatnonzero(cands.tier == t), roster.candidate)
@@ -52,10 +60,10 @@ def test_greedy_fill_stops_only_when_nothing_else_fits():
 def test_engagement_per_cost_hires_in_that_order():
     sc, cands, rng = market()
     idx = np.flatnonzero(cands.tier == cands.tier_names.index("micro"))
-    order = policy_order(cands, idx, "engagement_per_cost", sc.market.population / sc.market.consumers, [0], rng)
+    order = policy_order(cands, idx, "engagement_per_cost", scale(sc), [0], rng)
     value = cands.followers[order] * cands.engagement_rate[order] / cands.cost_per_post[order]
     assert np.all(np.diff(value) <= 0)
-    roster = hire(sc, cands, rng, sc.market.population / sc.market.consumers)
+    roster = hire(sc, cands, rng, scale(sc))
     hired_micro = [j for j in roster.candidate if cands.tier[j] == cands.tier_names.index("micro")]
     positions = [list(order).index(j) for j in hired_micro]
     assert positions == sorted(positions)  # signed in policy order
@@ -64,17 +72,17 @@ def test_engagement_per_cost_hires_in_that_order():
 def test_reach_per_cost_orders_by_expected_reach_per_dollar():
     sc, cands, rng = market("reach_per_cost")
     idx = np.arange(len(cands))
-    order = policy_order(cands, idx, "reach_per_cost", sc.market.population / sc.market.consumers, [0], rng)
-    value = cands.expected_audience(sc.market.population / sc.market.consumers)[order] * cands.reach_rate[order] / cands.cost_per_post[order]
+    order = policy_order(cands, idx, "reach_per_cost", scale(sc), [0], rng)
+    value = cands.expected_audience(scale(sc))[order] * cands.reach_rate[order] / cands.cost_per_post[order]
     assert np.all(np.diff(value) <= 1e-12)
 
 
 def test_niche_fit_puts_target_niches_first():
     sc, cands, rng = market("niche_fit")
     idx = np.arange(len(cands))
-    order = policy_order(cands, idx, "niche_fit", sc.market.population / sc.market.consumers, [2], rng)
+    order = policy_order(cands, idx, "niche_fit", scale(sc), [2], rng)
     on_target = cands.niche[order] == 2
-    assert on_target[: on_target.sum()].all() and not on_target[on_target.sum():].any()
+    assert on_target[: on_target.sum()].all() and not on_target[on_target.sum() :].any()
 
 
 def test_random_policy_is_a_seeded_permutation():

@@ -24,8 +24,12 @@ def outcome(model):
     adopters = s.adopted.sum()
     names = model.source_names
     share = np.bincount(s.source[s.adopted], minlength=len(names)) / max(adopters, 1)
-    return {"adopters": adopters, "wom_share": share[names.index("word_of_mouth")],
-            "micro_share": share[names.index("micro")], "mean_day": s.adopt_day[s.adopted].mean()}
+    return {
+        "adopters": adopters,
+        "wom_share": share[names.index("word_of_mouth")],
+        "micro_share": share[names.index("micro")],
+        "mean_day": s.adopt_day[s.adopted].mean(),
+    }
 
 
 def test_engines_agree_in_distribution_on_independent_streams():
@@ -34,8 +38,9 @@ def test_engines_agree_in_distribution_on_independent_streams():
     for engine, seed in (("vector", 101), ("agents", 202)):
         sc = scenario_from_dict({**MIXED, "seed": seed})
         world = World.build(sc)
-        runs[engine] = pd.DataFrame([outcome(InfluenceModel(sc, replication=r, world=world, engine=engine).run())
-                                     for r in range(24)])
+        runs[engine] = pd.DataFrame(
+            [outcome(InfluenceModel(sc, replication=r, world=world, engine=engine).run()) for r in range(24)]
+        )
     v, a = runs["vector"], runs["agents"]
     for col in ("adopters", "wom_share", "micro_share", "mean_day"):
         se = np.sqrt(v[col].var() / len(v) + a[col].var() / len(a))

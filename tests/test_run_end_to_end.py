@@ -42,9 +42,22 @@ def test_tables_and_their_columns(output):
     out, _ = output
     daily = pd.read_csv(out / "daily.csv")
     ids = ["scenario", "scenario_hash", "seed", "replication"]
-    expected = {*ids, "world", "day", "new_baseline", "new_word_of_mouth", "new_referral", "new_micro",
-                "new_macro", "new_adopters", "cumulative_adopters", "aware", "impressions", "spend",
-                "cumulative_spend"}
+    expected = {
+        *ids,
+        "world",
+        "day",
+        "new_baseline",
+        "new_word_of_mouth",
+        "new_referral",
+        "new_micro",
+        "new_macro",
+        "new_adopters",
+        "cumulative_adopters",
+        "aware",
+        "impressions",
+        "spend",
+        "cumulative_spend",
+    }
     assert expected <= set(daily.columns)
     assert len(daily) == 3 * 2 * 60  # replications x worlds x days
     assert set(daily["world"]) == {"campaign", "baseline"}

@@ -36,8 +36,9 @@ def test_defaults_come_from_calibration_curves():
 
 
 def test_presets_and_overrides():
-    sc = scenario_from_dict({"tiers": {"preset": "later_fohr", "micro": {"trust": 0.9}},
-                             "budget": {"split": {"micro": 1.0}}})
+    sc = scenario_from_dict(
+        {"tiers": {"preset": "later_fohr", "micro": {"trust": 0.9}}, "budget": {"split": {"micro": 1.0}}}
+    )
     assert list(sc.tiers.table) == ["micro", "mid", "macro"]
     assert sc.tiers.table["micro"].trust == 0.9
     assert sc.tiers.table["micro"].followers_max == 100_000
@@ -57,8 +58,12 @@ def test_dotted_overrides_with_did_you_mean():
 
 
 def test_variant_split_replaces_the_base_split():
-    sc = scenario_from_dict({"budget": {"split": {"micro": 0.5, "macro": 0.5}},
-                             "variants": {"all_nano": {"budget": {"split": {"nano": 1.0}}}}})
+    sc = scenario_from_dict(
+        {
+            "budget": {"split": {"micro": 0.5, "macro": 0.5}},
+            "variants": {"all_nano": {"budget": {"split": {"nano": 1.0}}}},
+        }
+    )
     v = sc.variant("all_nano")
     assert v.budget.split["nano"] == 1.0 and v.budget.split["macro"] == 0.0
     assert v.name.endswith("all_nano")
