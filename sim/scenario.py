@@ -235,7 +235,7 @@ class Scenario(Section):
         for name, amount in self.tier_allocation().items():
             tier = self.tiers.table[name]
             cheapest = tier.followers_min * tier.cost_per_follower
-            if 0 < amount < cheapest:
+            if 0 < amount < cheapest - 0.005:  # a cent of tolerance for shares like 1 - 0.9
                 raise ValueError(
                     f"{amount:,.0f} USD for tier {name} is below one post's cost there "
                     f"(at least {cheapest:,.0f} USD) @budget.split.{name}"
