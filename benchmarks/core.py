@@ -57,7 +57,7 @@ def engines(days: int, agent_days: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--agent-days", type=int, default=15, help="days stepped by the Mesa-agent engine")
+    parser.add_argument("--agent-days", type=int, default=90, help="days stepped by the Mesa-agent engine")
     args = parser.parse_args()
     times = end_to_end(args.repeats)
     print(
