@@ -47,12 +47,13 @@ class Influencer(mesa.Agent):
         self.backlash_prob = float(c.backlash_prob[j])
         self.audience = world.audiences[index]
         self.post_days = world.roster.post_days[index]
+        self._posting = frozenset(self.post_days.tolist())
         self.seen = np.zeros(self.audience.size, bool)
         self.posts = self.views = self.engagements = self.backlashes = 0
         self.spend = 0.0
 
     def posts_on(self, day: int) -> bool:
-        return bool(np.any(self.post_days == day))
+        return day in self._posting
 
     def post(self, rng: np.random.Generator) -> Post:
         """Publish: draw viewers, engagement and backlash; pay for the post."""

@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.stats import qmc
 
 Level = bool | int | float | str
 SPEC_KEYS = {"min", "max", "steps", "log", "levels"}
@@ -89,6 +88,8 @@ def random(parameters: dict[str, Parameter], n: int, seed: int) -> pd.DataFrame:
 
 def latin_hypercube(parameters: dict[str, Parameter], n: int, seed: int) -> pd.DataFrame:
     """``n`` points, each parameter's range cut into ``n`` strata with exactly one point in each."""
+    from scipy.stats import qmc  # imported here: scipy.stats costs a second at start-up
+
     u = qmc.LatinHypercube(d=len(parameters), seed=np.random.default_rng(seed)).random(n)
     return _from_unit(parameters, u)
 

@@ -198,12 +198,14 @@ def neighbour_talk(state: ConsumerState, ctx: Context, talking: np.ndarray) -> d
         "plain": np.where(coded, 0.0, volume),
         "coded": np.where(coded, volume * ctx.scenario.referral.talk_boost, 0.0),
         "negative": np.where(talking, ctx.talk_negative[cls_], 0.0),
-        "talkers": talking.astype(np.float64),
     }
-    needed = [k for k, v in columns.items() if v.any()]
+    if ctx.scenario.word_of_mouth.complex_threshold > 1:
+        columns["talkers"] = talking.astype(np.float64)  # only complex contagion counts them
+    senders = np.flatnonzero(talking)
+    needed = [k for k, v in columns.items() if senders.size and v[senders].any()]
     sums = dict.fromkeys(columns, np.zeros(n))
     if needed:
-        summed = ctx.graph.neighbour_sum(np.column_stack([columns[k] for k in needed]))
+        summed = ctx.graph.neighbour_sum(np.column_stack([columns[k] for k in needed]), senders)
         sums.update(zip(needed, summed.T, strict=True))
     return sums
 

@@ -27,13 +27,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from scipy.stats import t as student_t
 from tqdm.auto import tqdm
 
 from . import __version__
 from . import designs as ds
 from .errors import InputError
-from .metrics import KPI_UNITS
+from .metrics import KPI_UNITS, ci95_halfwidth
 from .outputs import atomic_write, resolved_toml
 from .runner import run_replication
 from .scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
@@ -637,7 +636,7 @@ def point_summary(runs: pd.DataFrame, factors: list[str], metrics: list[str]) ->
     out["replications"] = g.size()
     for m in metrics:
         mean, sd, n = g[m].mean(), g[m].std(ddof=1), g[m].count()
-        half = student_t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = ci95_halfwidth(sd, n)
         out[m] = mean
         out[f"{m}_ci95_low"], out[f"{m}_ci95_high"] = mean - half, mean + half
     return out.reset_index()

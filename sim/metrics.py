@@ -100,6 +100,11 @@ def tier_rows(campaign, infl: pd.DataFrame, incremental: float, margin: float) -
     return out.reset_index()
 
 
+def ci95_halfwidth(sd, n):
+    """Half-width of the Student-t 95% confidence interval of a mean (n >= 2)."""
+    return stdtrit(np.maximum(np.asarray(n) - 1, 1), 0.975) * sd / np.sqrt(n)
+
+
 def summarize(values: pd.Series) -> dict[str, float]:
     """Mean, 95% confidence interval of the mean (Student t) and the 2.5-97.5% range."""
     v = values.dropna().to_numpy(dtype=float)
@@ -113,7 +118,7 @@ def summarize(values: pd.Series) -> dict[str, float]:
             "n": 0,
         }
     mean = float(v.mean())
-    half = float(stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
+    half = float(ci95_halfwidth(v.std(ddof=1), v.size)) if v.size > 1 else math.nan
     return {
         "mean": mean,
         "ci95_low": mean - half,

@@ -19,6 +19,7 @@ from .errors import InputError
 from .scenario import Network
 
 LOUVAIN_MAX_NODES = 20_000
+SPARSE_SENDERS = 8  # below n / 8 senders, scatter from them instead of a full mat-vec
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,17 @@ class SocialGraph:
             return self.n * (self.n - 1) // 2
         return self.adjacency.nnz // 2
 
-    def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
-        """For each node, the sum of ``values`` (a vector, or columns) over its neighbours."""
+    def neighbour_sum(self, values: np.ndarray, senders: np.ndarray | None = None) -> np.ndarray:
+        """For each node, the sum of ``values`` (a vector, or columns) over its neighbours.
+
+        ``senders``, if given, lists the only nodes whose values may be non-zero. When they are
+        few (early in a diffusion) only their ties are visited: the graph is undirected, so
+        summing over a node's neighbours equals scattering from the senders.
+        """
         if self.adjacency is None:
             return values.sum(axis=0) - values
+        if senders is not None and senders.size * SPARSE_SENDERS < self.n:
+            return self.adjacency[senders].T @ values[senders]
         return self.adjacency @ values
 
     def neighbours(self, i: int) -> np.ndarray:
