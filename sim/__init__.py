@@ -1,22 +1,33 @@
-"""wom: simulate word-of-mouth influence to split a marketing budget across influencer tiers."""
+"""wom: simulate word-of-mouth influence to split a marketing budget across influencer tiers.
+
+The public names are imported on first use, so ``wom --help`` does not pay for Mesa, pandas
+and SciPy.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .compare import compare  # noqa: E402
-from .errors import InputError  # noqa: E402
-from .experiment import sweep  # noqa: E402
-from .model import InfluenceModel  # noqa: E402
-from .runner import Results, run  # noqa: E402
-from .scenario import Scenario, load_scenario  # noqa: E402
+_EXPORTS = {
+    "InfluenceModel": "model",
+    "InputError": "errors",
+    "Results": "runner",
+    "Scenario": "scenario",
+    "compare": "comparison",
+    "load_scenario": "scenario",
+    "run": "runner",
+    "sweep": "experiment",
+}
+__all__ = ["__version__", *_EXPORTS]
 
-__all__ = [
-    "InfluenceModel",
-    "InputError",
-    "Results",
-    "Scenario",
-    "__version__",
-    "compare",
-    "load_scenario",
-    "run",
-    "sweep",
-]
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -143,7 +143,7 @@ def compare(
     out: OutDir = None,
 ) -> None:
     """Compare variants (or a split grid) on the same seeds: table, paired differences, best."""
-    from .compare import compare_main
+    from .comparison import compare_main
 
     try:
         compare_main(file, replications, reference, workers, scheduler, out)

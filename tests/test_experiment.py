@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from sim import designs as ds
 from sim import experiment as ex
 from sim.cli import app
-from sim.compare import compare
+from sim.comparison import compare
 from sim.experiment import experiment_from_dict, read_runs, sweep
 
 BIN = Path(sys.executable).parent
