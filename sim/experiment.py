@@ -213,8 +213,14 @@ class Plan:
 
     @property
     def batch_runs(self) -> int:
-        """Runs per part file: small plans in small batches (load balance), big ones in big."""
-        return min(50, max(4, math.ceil(self.runs / 100)))
+        """Runs per part file: small plans in small batches (load balance), big ones in big.
+
+        Up to 50 replications, a batch holds whole points, so each world is built by one worker.
+        """
+        size = min(50, max(4, math.ceil(self.runs / 100)))
+        if self.replications > 50:
+            return size
+        return self.replications * max(1, round(size / self.replications))
 
     @property
     def n_batches(self) -> int:
