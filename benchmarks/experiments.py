@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.experiment import execute, experiment_from_dict, load_experiment, sweep_plan  # noqa: E402
+from sim.experiment import execute, experiment_from_dict, load_experiment  # noqa: E402
 from sim.runner import run_replication  # noqa: E402
+from sim.sweeping import sweep_plan  # noqa: E402
 from sim.world import World  # noqa: E402
 
 
@@ -172,7 +173,7 @@ def memory_child(points: int, replications: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "memory.toml"
         path.write_text(MEMORY_SWEEP.format(points=points, replications=replications))
-        from sim.experiment import sweep
+        from sim.sweeping import sweep
 
         started = time.perf_counter()
         result = sweep(load_experiment(path), workers=2, out=Path(tmp) / "out", progress=False)

@@ -18,7 +18,7 @@ _EXPORTS = {
     "compare": "comparison",
     "load_scenario": "scenario",
     "run": "runner",
-    "sweep": "experiment",
+    "sweep": "sweeping",
 }
 __all__ = ["__version__", *_EXPORTS]
 

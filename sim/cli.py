@@ -154,7 +154,7 @@ def compare(
 @app.command()
 def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = None, out: OutDir = None) -> None:
     """Sweep parameters by dotted key (grid, random, lhs, sobol); streamed and resumable."""
-    from .experiment import sweep_main
+    from .sweeping import sweep_main
 
     try:
         sweep_main(file, workers, scheduler, out)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.experiment import experiment_from_dict, sweep
+from sim.experiment import experiment_from_dict
+from sim.sweeping import sweep
 
 BIN = Path(sys.executable).parent
 

@@ -19,7 +19,8 @@ from sim import designs as ds
 from sim import experiment as ex
 from sim.cli import app
 from sim.comparison import compare
-from sim.experiment import experiment_from_dict, read_runs, sweep
+from sim.experiment import experiment_from_dict, read_runs
+from sim.sweeping import design_points, sweep, sweep_plan
 
 BIN = Path(sys.executable).parent
 
@@ -153,14 +154,14 @@ def test_experiment_points_cross_the_split_grid():
         ),
         "t.toml",
     )
-    points = ex.design_points(exp)
+    points = design_points(exp)
     assert len(points) == 3 * 2 * 3
     assert points["contracts.posts"].map(type).eq(int).all()
     lhs = experiment_from_dict(
         tiny(experiment={"design": "lhs", "samples": 7, "parameters": {"market.consumers": {"min": 200, "max": 400}}}),
         "t.toml",
     )
-    consumers = ex.design_points(lhs)["market.consumers"]
+    consumers = design_points(lhs)["market.consumers"]
     assert len(consumers) == 7 and consumers.map(type).eq(int).all()  # integer keys are rounded
 
 
@@ -233,7 +234,7 @@ def test_resume_after_kill_recomputes_nothing(tmp_path):
         proc.wait()
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("runs/part-*.parquet")}
     exp = ex.load_experiment(path)
-    plan, _ = ex.sweep_plan(exp)
+    plan, _ = sweep_plan(exp)
     assert 2 <= len(before) < plan.n_batches, "the sweep should have been killed part-way"
     done_runs = sum(len(pd.read_parquet(out / "runs" / name)) for name in before)
 
