@@ -10,16 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 
 NETWORK_SNAPSHOT_MAX = 2_000
 WORLD_STYLE = {"campaign": ("#d62728", "with campaign"), "baseline": ("#7f7f7f", "no campaign (counterfactual)")}
-STATE_COLOURS = {
-    "unaware": "#d9d9d9",
-    "aware": "#9ecae1",
-    "promoter": "#2ca02c",
-    "passive": "#ffbf00",
-    "detractor": "#d62728",
-}
 
 
 def _band(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -88,36 +82,27 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def state_labels(adopted: np.ndarray, aware: np.ndarray, nps: np.ndarray) -> np.ndarray:
-    """One funnel label per consumer: unaware, aware, or the NPS class of an adopter."""
-    labels = np.where(aware, "aware", "unaware").astype(object)
-    labels[adopted & (nps == 2)] = "promoter"
-    labels[adopted & (nps == 1)] = "passive"
-    labels[adopted & (nps == 0)] = "detractor"
-    return labels
-
-
 def network_figure(results, path: Path) -> Path | None:
     """Final state of replication 0 on the graph; only for graphs small enough to read."""
-    import networkx as nx
+    from .drawing import STATE_COLOURS, STATE_LABELS, layout, state_codes
 
     graph, state = results.world.graph, results.final_state
     if graph.n > NETWORK_SNAPSHOT_MAX or graph.complete or state is None:
         return None
-    g = graph.to_networkx()
-    pos = nx.spring_layout(g, seed=0, iterations=50)
-    labels = state_labels(state.adopted, state.aware, state.nps)
+    pos = layout(graph)
+    codes = state_codes(state.adopted, state.aware, state.nps)
     fig, ax = plt.subplots(figsize=(7, 7))
-    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.15, width=0.5)
-    for name, colour in STATE_COLOURS.items():
-        nodes = np.flatnonzero(labels == name)
+    coo = graph.adjacency.tocoo()
+    ties = coo.row < coo.col
+    ax.add_collection(
+        LineCollection(
+            np.stack([pos[coo.row[ties]], pos[coo.col[ties]]], axis=1), colors="black", alpha=0.12, linewidths=0.5
+        )
+    )
+    for code, (label, colour) in enumerate(zip(STATE_LABELS, STATE_COLOURS, strict=True)):
+        nodes = codes == code
         ax.scatter(
-            [pos[i][0] for i in nodes],
-            [pos[i][1] for i in nodes],
-            s=14,
-            c=colour,
-            label=f"{name} ({nodes.size})",
-            edgecolors="none",
+            pos[nodes, 0], pos[nodes, 1], s=14, color=colour, label=f"{label} ({nodes.sum()})", edgecolors="none"
         )
     ax.set(title=f"Network on day {results.scenario.market.days} (replication 0, campaign)")
     ax.set_axis_off()
