@@ -462,10 +462,10 @@ def execute(
             _write(out, result)
             bar.update(len(result.runs))
 
-        batches = (plan.batch(b) for b in todo)
         if not todo:
-            pass
-        elif client is not None:
+            return already, 0
+        batches = (plan.batch(b) for b in todo)
+        if client is not None:
             _on_dask(batches, client, handle)
         elif workers == 1:
             for batch in batches:
