@@ -16,6 +16,8 @@ import pytest
 from sim.experiment import experiment_from_dict
 from sim.sweeping import sweep
 
+from .test_experiment import tiny
+
 BIN = Path(sys.executable).parent
 
 
@@ -72,21 +74,12 @@ def cluster(tmp_path_factory):
 
 
 def experiment(points: int):
-    data = {
-        "name": "dask_sweep",
-        "seed": 5,
-        "replications": 2,
-        "market": {"population": 30_000, "consumers": 300, "days": 20},
-        "network": {"kind": "powerlaw_cluster", "mean_degree": 6},
-        "consumers": {"baseline_p": 3.0},
-        "budget": {"total": 20_000, "split": {"micro": 0.5, "macro": 0.5}},
-        "experiment": {
-            "parameters": {
-                "tiers.micro.trust": {"min": 0.1, "max": 0.9, "steps": points},
-                "network.kind": ["powerlaw_cluster", "watts_strogatz"],
-            }
-        },
+    """The tiny test market swept over micro trust and network kind."""
+    parameters = {
+        "tiers.micro.trust": {"min": 0.1, "max": 0.9, "steps": points},
+        "network.kind": ["powerlaw_cluster", "watts_strogatz"],
     }
+    data = tiny(name="dask_sweep", seed=5, experiment={"parameters": parameters})
     return experiment_from_dict(data, "dask_sweep.toml")
 
 
