@@ -38,7 +38,7 @@ def end_to_end(repeats: int) -> list[float]:
 
 def engines(days: int, agent_days: int) -> dict[str, float]:
     from sim import InfluenceModel, load_scenario
-    from sim.world import World
+    from sim.core.world import World
 
     sc = load_scenario(ROOT / "scenarios/baseline.toml").with_overrides(
         {"market.consumers": 10_000, "market.population": 200_000, "market.days": days}

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.experiment import execute, experiment_from_dict, load_experiment  # noqa: E402
-from sim.runner import run_replication  # noqa: E402
-from sim.sweeping import sweep_plan  # noqa: E402
-from sim.world import World  # noqa: E402
+from sim.core.world import World  # noqa: E402
+from sim.experiments.runs import execute, experiment_from_dict, load_experiment  # noqa: E402
+from sim.experiments.sweep import sweep_plan  # noqa: E402
+from sim.reporting.runner import run_replication  # noqa: E402
 
 
 def classroom_sweep(points: int, replications: int):
@@ -56,7 +56,7 @@ def bare_loop(plan) -> float:
 
 
 def through_layer(plan, workers: int) -> float:
-    import sim.experiment as ex
+    import sim.experiments.runs as ex
 
     ex._worlds.clear()
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +67,7 @@ def through_layer(plan, workers: int) -> float:
 
 def timed_layer(plan) -> tuple[float, float]:
     """(wall time of the layer, time spent inside World.build and run_replication during it)."""
-    import sim.experiment as ex
+    import sim.experiments.runs as ex
 
     inside = [0.0]
 
@@ -173,7 +173,7 @@ def memory_child(points: int, replications: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "memory.toml"
         path.write_text(MEMORY_SWEEP.format(points=points, replications=replications))
-        from sim.sweeping import sweep
+        from sim.experiments.sweep import sweep
 
         started = time.perf_counter()
         result = sweep(load_experiment(path), workers=2, out=Path(tmp) / "out", progress=False)

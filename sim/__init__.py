@@ -11,14 +11,14 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "InfluenceModel": "model",
-    "InputError": "errors",
-    "Results": "runner",
-    "Scenario": "scenario",
-    "compare": "comparison",
-    "load_scenario": "scenario",
-    "run": "runner",
-    "sweep": "sweeping",
+    "InfluenceModel": "core.model",
+    "InputError": "core.errors",
+    "Results": "reporting.runner",
+    "Scenario": "core.scenario",
+    "compare": "experiments.compare",
+    "load_scenario": "core.scenario",
+    "run": "reporting.runner",
+    "sweep": "experiments.sweep",
 }
 __all__ = ["__version__", *_EXPORTS]
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
-from .errors import InputError
+from sim import __version__
+from sim.core.errors import InputError
 
 app = typer.Typer(
     add_completion=False,
@@ -61,9 +61,9 @@ def run(
     engine: Annotated[str, typer.Option(help="vector (fast) or agents (Mesa agents)")] = "vector",
 ) -> None:
     """Run a scenario: campaign vs no-campaign replications, tables, figures and a report."""
-    from .runner import run as run_scenario
-    from .scenario import load_scenario
-    from .world import World
+    from sim.core.scenario import load_scenario
+    from sim.core.world import World
+    from sim.reporting.runner import run as run_scenario
 
     try:
         if engine not in ("vector", "agents"):
@@ -94,8 +94,8 @@ def run(
 @scenario_app.command("show")
 def scenario_show(file: ScenarioFile) -> None:
     """Print the fully resolved scenario: every default made visible."""
-    from .outputs import resolved_toml
-    from .scenario import load_scenario
+    from sim.core.scenario import load_scenario
+    from sim.reporting.outputs import resolved_toml
 
     try:
         typer.echo(resolved_toml(load_scenario(file)), nl=False)
@@ -110,8 +110,8 @@ def scenario_new(
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented template with every key and its default."""
-    from .outputs import atomic_write
-    from .template import template
+    from sim.core.template import template
+    from sim.reporting.outputs import atomic_write
 
     path = out or Path("scenarios") / f"{name}.toml"
     if path.exists() and not force:
@@ -143,7 +143,7 @@ def compare(
     out: OutDir = None,
 ) -> None:
     """Compare variants (or a split grid) on the same seeds: table, paired differences, best."""
-    from .comparison import compare_main
+    from sim.experiments.compare import compare_main
 
     try:
         compare_main(file, replications, reference, workers, scheduler, out)
@@ -154,7 +154,7 @@ def compare(
 @app.command()
 def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = None, out: OutDir = None) -> None:
     """Sweep parameters by dotted key (grid, random, lhs, sobol); streamed and resumable."""
-    from .sweeping import sweep_main
+    from sim.experiments.sweep import sweep_main
 
     try:
         sweep_main(file, workers, scheduler, out)
@@ -169,7 +169,7 @@ def app_cmd(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
 ) -> None:
     """Classroom page: watch influence spread on the network (Mesa SolaraViz, works offline)."""
-    from .app import app_main
+    from sim.classroom.app import app_main
 
     try:
         raise typer.Exit(app_main(file, port, host))
@@ -185,7 +185,7 @@ def animate_cmd(
     fps: Annotated[int, typer.Option("--fps", min=1, max=50, help="frames per second")] = 4,
 ) -> None:
     """GIF for slides: the network lighting up day by day, captioned with day and adopters."""
-    from .animate import animate_main
+    from sim.classroom.animate import animate_main
 
     try:
         animate_main(file, out, days, fps)
@@ -200,7 +200,7 @@ def validate_cmd(
     only: Annotated[str | None, typer.Option("--only", help="comma-separated check families [all]")] = None,
 ) -> None:
     """Check the model against known results (Bass, Independent Cascade, a bound, stylised facts)."""
-    from .validation import validate_main
+    from sim.validation.checks import validate_main
 
     try:
         raise typer.Exit(validate_main(quick, out, only))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario import scenario_from_dict
+from sim.core.scenario import scenario_from_dict
 
 
 def small(**sections) -> dict:

@@ -4,10 +4,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.budget import hire, policy_order, post_days
-from sim.market import generate_marketplace
-from sim.scenario import Contracts, scenario_from_dict
-from sim.streams import world_rng
+from sim.core.budget import hire, policy_order, post_days
+from sim.core.market import generate_marketplace
+from sim.core.scenario import Contracts, scenario_from_dict
+from sim.core.streams import world_rng
 
 from .conftest import small
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.experiment import experiment_from_dict
-from sim.sweeping import sweep
+from sim.experiments.runs import experiment_from_dict
+from sim.experiments.sweep import sweep
 
 from .test_experiment import tiny
 

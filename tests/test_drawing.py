@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import drawing
-from sim.scenario import load_scenario
-from sim.world import World
+from sim.core.scenario import load_scenario
+from sim.core.world import World
+from sim.drawing import picture as drawing
 
 CLASSROOM = "scenarios/classroom.toml"
 
@@ -43,7 +43,7 @@ def test_force_layout_keeps_neighbours_closer_than_strangers():
 
 @pytest.mark.parametrize("consumers, aggregated", [(500, False), (drawing.AGGREGATE_ABOVE + 500, True)])
 def test_picture_switches_to_niches_above_the_threshold(consumers, aggregated):
-    from sim.model import InfluenceModel
+    from sim.core.model import InfluenceModel
 
     scenario = load_scenario(CLASSROOM).with_overrides({"market.consumers": consumers})
     model = InfluenceModel(scenario)
@@ -65,8 +65,8 @@ def test_picture_switches_to_niches_above_the_threshold(consumers, aggregated):
 
 
 def test_classroom_model_steps_campaign_and_baseline_in_lockstep():
-    from sim.app import ClassroomModel
-    from sim.model import InfluenceModel
+    from sim.classroom.app import ClassroomModel
+    from sim.core.model import InfluenceModel
 
     page = ClassroomModel(CLASSROOM)
     for _ in range(15):
@@ -83,7 +83,7 @@ def test_classroom_model_steps_campaign_and_baseline_in_lockstep():
 
 
 def test_a_share_too_small_for_one_post_moves_to_the_other_tier():
-    from sim.app import ClassroomModel
+    from sim.classroom.app import ClassroomModel
 
     page = ClassroomModel(CLASSROOM, budget=12_000, micro_share=0.9)
     assert page.config.budget.split["macro"] == 0 and page.config.budget.split["micro"] == 1

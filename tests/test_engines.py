@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from sim import InfluenceModel
-from sim.scenario import scenario_from_dict
-from sim.world import World
+from sim.core.scenario import scenario_from_dict
+from sim.core.world import World
 
 from .conftest import small
 

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import designs as ds
-from sim import experiment as ex
 from sim.cli import app
-from sim.comparison import compare
-from sim.experiment import experiment_from_dict, read_runs
-from sim.sweeping import design_points, sweep, sweep_plan
+from sim.experiments import designs as ds
+from sim.experiments import runs as ex
+from sim.experiments.compare import compare
+from sim.experiments.runs import experiment_from_dict, read_runs
+from sim.experiments.sweep import design_points, sweep, sweep_plan
 
 BIN = Path(sys.executable).parent
 

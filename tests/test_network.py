@@ -4,9 +4,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim.errors import InputError
-from sim.network import build_graph, from_networkx, read_graph_file
-from sim.scenario import Network
+from sim.core.errors import InputError
+from sim.core.network import build_graph, from_networkx, read_graph_file
+from sim.core.scenario import Network
 
 
 @pytest.mark.parametrize("kind", ["niches", "watts_strogatz", "erdos_renyi", "barabasi_albert", "powerlaw_cluster"])

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from sim import run
-from sim.scenario import scenario_from_dict
+from sim.core.scenario import scenario_from_dict
 
 from .conftest import small
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import rules
+from sim.core import rules
 
 chances = st.lists(st.floats(0, 0.99), min_size=0, max_size=8)
 

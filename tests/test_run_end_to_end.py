@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.metrics import KPI_UNITS
-from sim.model import INFLUENCER_COLUMNS
+from sim.core.model import INFLUENCER_COLUMNS
+from sim.reporting.metrics import KPI_UNITS
 
 ROOT = Path(__file__).parents[1]
 

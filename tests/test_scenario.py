@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim import calibration as cal
 from sim.cli import app
-from sim.scenario import Scenario, load_scenario, scenario_from_dict
+from sim.core import defaults as cal
+from sim.core.scenario import Scenario, load_scenario, scenario_from_dict
 
 runner = CliRunner()
 SCENARIOS = sorted(Path(__file__).parents[1].glob("scenarios/*.toml"))

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim import validation as v
 from sim.cli import app
+from sim.validation import checks as v
 
 LIGHT = dataclasses.replace(v.QUICK, bass_reps=(3, 4), ic_reps=200, peer_reps=50, engine_reps=15)
 

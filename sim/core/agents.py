@@ -1,7 +1,7 @@
 """Mesa agents: influencers (both engines) and consumers (the Mesa-agent engine).
 
 ``Consumer.decide`` is the readable, per-agent version of ``engine.decide``: the same rules
-from ``sim.rules``, one agent at a time. Its state lives in the model's arrays, so both
+from ``sim.core.rules``, one agent at a time. Its state lives in the model's arrays, so both
 engines share bookkeeping and records.
 """
 
@@ -13,8 +13,8 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from . import rules
-from .engine import BASELINE, FIRST_TIER, REFERRAL, WORD_OF_MOUTH, Exposures
+from sim.core import rules
+from sim.core.engine import BASELINE, FIRST_TIER, REFERRAL, WORD_OF_MOUTH, Exposures
 
 
 @dataclass

@@ -29,14 +29,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm.auto import tqdm
 
-from . import __version__
-from . import designs as ds
-from .errors import InputError
-from .metrics import KPI_UNITS
-from .outputs import atomic_write, resolved_toml
-from .runner import run_replication
-from .scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
-from .world import World
+from sim import __version__
+from sim.core.errors import InputError
+from sim.core.scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
+from sim.core.world import World
+from sim.experiments import designs as ds
+from sim.reporting.metrics import KPI_UNITS
+from sim.reporting.outputs import atomic_write, resolved_toml
+from sim.reporting.runner import run_replication
 
 ID_COLUMNS = ["run_id", "point", "replication", "seed", "scenario_hash", "version"]
 LOWER_IS_BETTER = {"cpa", "attributed_cpa", "cpe", "cpm"}
@@ -377,7 +377,7 @@ def _on_processes(batches: Iterator[Batch], workers: int, handle) -> None:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = mp.get_context("forkserver")  # no fork of a threaded parent; workers start warm
-    context.set_forkserver_preload(["sim.experiment"])
+    context.set_forkserver_preload(["sim.experiments.runs"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         wait_any = lambda fs: wait(fs, return_when=FIRST_COMPLETED)  # noqa: E731
@@ -387,7 +387,7 @@ def _on_processes(batches: Iterator[Batch], workers: int, handle) -> None:
 
 
 def _version() -> str:
-    from . import __version__ as version
+    from sim import __version__ as version
 
     return version
 

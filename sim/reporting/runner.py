@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import __version__
-from .engine import ConsumerState
-from .metrics import replication_kpis, summarize, tier_rows
-from .model import InfluenceModel
-from .scenario import Scenario
-from .world import World
+from sim import __version__
+from sim.core.engine import ConsumerState
+from sim.core.model import InfluenceModel
+from sim.core.scenario import Scenario
+from sim.core.world import World
+from sim.reporting.metrics import replication_kpis, summarize, tier_rows
 
 ID_COLUMNS = ["scenario", "scenario_hash", "seed", "replication"]
 
@@ -68,7 +68,7 @@ class Results:
 
     def write(self, out_dir):
         """Write every output file to ``out_dir`` atomically; returns the directory."""
-        from .outputs import write_results
+        from sim.reporting.outputs import write_results
 
         return write_results(self, out_dir)
 

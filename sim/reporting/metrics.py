@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from . import rules
+from sim.core import rules
 
 KPI_UNITS = {
     "adopters": "people",

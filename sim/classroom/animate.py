@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InputError
-from .model import InfluenceModel
-from .outputs import atomic_write
-from .scenario import load_scenario
+from sim.core.errors import InputError
+from sim.core.model import InfluenceModel
+from sim.core.scenario import load_scenario
+from sim.reporting.outputs import atomic_write
 
 MAX_DAYS = 365  # frames are held in memory until the GIF is written
 MAX_FPS = 50
@@ -19,7 +19,7 @@ MAX_FPS = 50
 
 def animate(scenario_file: Path, out: Path, days: int | None = None, fps: int = 4) -> int:
     """Write a GIF of day 0 to ``days`` of replication 0's campaign; return the number of frames."""
-    from .drawing import NetworkPicture
+    from sim.drawing.picture import NetworkPicture
 
     scenario = load_scenario(scenario_file)
     longest = min(scenario.market.days, MAX_DAYS)

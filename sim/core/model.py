@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
 
-from . import engine as eng
-from .agents import Consumer, Influencer
-from .scenario import Scenario
-from .streams import Streams
-from .world import World
+from sim.core import engine as eng
+from sim.core.agents import Consumer, Influencer
+from sim.core.scenario import Scenario
+from sim.core.streams import Streams
+from sim.core.world import World
 
 ENGINES = ("vector", "agents")
 

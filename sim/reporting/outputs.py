@@ -12,7 +12,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__, tomlio
+from sim import __version__
+from sim.core import tomlio
 
 
 @contextmanager
@@ -70,8 +71,8 @@ def resolved_toml(scenario) -> str:
 
 def write_results(results, out_dir) -> Path:
     """All files of ``wom run``: tables, summary, resolved scenario, figures and report."""
-    from .plots import make_figures
-    from .report import write_report
+    from sim.reporting.figures import make_figures
+    from sim.reporting.report import write_report
 
     out_dir = Path(out_dir)
     sc = results.scenario

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .budget import Roster, hire
-from .market import Candidates, build_audience, generate_marketplace
-from .network import SocialGraph, build_graph
-from .scenario import Scenario
-from .streams import world_rng
+from sim.core.budget import Roster, hire
+from sim.core.market import Candidates, build_audience, generate_marketplace
+from sim.core.network import SocialGraph, build_graph
+from sim.core.scenario import Scenario
+from sim.core.streams import world_rng
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import calibration as cal
-from .errors import InputError
+from sim.core import defaults as cal
+from sim.core.errors import InputError
 
 
 class Section(BaseModel):
@@ -358,7 +358,7 @@ def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
         raise _error_line(source, data, exc.errors()[0]) from None
 
 
-EXPERIMENT_TABLE = "experiment"  # a file's design for wom compare / wom sweep (sim.experiment)
+EXPERIMENT_TABLE = "experiment"  # a file's design for wom compare / wom sweep (sim.experiments.runs)
 
 
 def read_scenario_data(path: str | Path) -> dict[str, Any]:

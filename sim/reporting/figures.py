@@ -84,7 +84,7 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
 
 def network_figure(results, path: Path) -> Path | None:
     """Final state of replication 0 on the graph; only for graphs small enough to read."""
-    from .drawing import STATE_COLOURS, STATE_LABELS, layout, state_codes
+    from sim.drawing.picture import STATE_COLOURS, STATE_LABELS, layout, state_codes
 
     graph, state = results.world.graph, results.final_state
     if graph.n > NETWORK_SNAPSHOT_MAX or graph.complete or state is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from . import __version__
-from .metrics import KPI_UNITS
+from sim import __version__
+from sim.reporting.metrics import KPI_UNITS
 
 REPORT_KPIS = [
     "adopters",

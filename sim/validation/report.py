@@ -14,10 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import __version__  # noqa: E402
+from sim import __version__  # noqa: E402
 
 if TYPE_CHECKING:
-    from .validation import Check, Effort
+    from sim.validation.checks import Check, Effort
 
 BAND = dict(alpha=0.25, linewidth=0)
 

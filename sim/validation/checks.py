@@ -20,14 +20,14 @@ import numpy as np
 import typer
 from scipy import stats
 
-from . import validation_report as figs
-from .errors import InputError
-from .model import InfluenceModel
-from .network import from_networkx
-from .outputs import atomic_dir
-from .rules import DAYS_PER_YEAR
-from .scenario import Scenario
-from .world import World
+from sim.core.errors import InputError
+from sim.core.model import InfluenceModel
+from sim.core.network import from_networkx
+from sim.core.rules import DAYS_PER_YEAR
+from sim.core.scenario import Scenario
+from sim.core.world import World
+from sim.reporting.outputs import atomic_dir
+from sim.validation import report as figs
 
 SEED = 2024
 Z = 3.0  # standard errors allowed for Monte-Carlo noise

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from . import calibration as cal
-from . import tomlio
-from .scenario import Scenario
+from sim.core import defaults as cal
+from sim.core import tomlio
+from sim.core.scenario import Scenario
 
 SECTION_HELP = {
     "market": "The market: real size, how many consumers simulate it, horizon and unit economics.",

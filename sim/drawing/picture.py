@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from .network import SocialGraph
-from .world import World
+from sim.core.network import SocialGraph
+from sim.core.world import World
 
 AGGREGATE_ABOVE = 2_000  # consumers; above this the page and the animation draw niches
 LAYOUT_CACHE_SIZE = 16

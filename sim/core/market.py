@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import Scenario
+from sim.core.scenario import Scenario
 
 # Spread of individual influencers around their tier's typical value (lognormal sigma).
 SPREAD = {"engagement_rate": 0.3, "reach_rate": 0.15, "trust": 0.1, "cost": 0.3}

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import rules
-from .network import SocialGraph
-from .scenario import Scenario
+from sim.core import rules
+from sim.core.network import SocialGraph
+from sim.core.scenario import Scenario
 
 BASELINE, WORD_OF_MOUTH, REFERRAL, FIRST_TIER = 0, 1, 2, 3
 SOURCES = ("baseline", "word_of_mouth", "referral")

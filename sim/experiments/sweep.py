@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import designs as ds
-from .errors import InputError
-from .experiment import (
+from sim.core.errors import InputError
+from sim.experiments import designs as ds
+from sim.experiments.runs import (
     LOWER_IS_BETTER,
     Experiment,
     Plan,
@@ -26,8 +26,8 @@ from .experiment import (
     save_figure,
     valid_splits,
 )
-from .metrics import KPI_UNITS, ci95_halfwidth
-from .outputs import atomic_write
+from sim.reporting.metrics import KPI_UNITS, ci95_halfwidth
+from sim.reporting.outputs import atomic_write
 
 NOT_SWEPT = {"name", "description", "seed", "replications", "variants"}
 # --- sweeps -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ then moves a slider and presses Reset to run it again. Everything the browser lo
 served by the local solara server (see docs/classroom.md): the figures are server-side
 matplotlib PNGs, so the page needs no JavaScript beyond solara's own, locally installed assets.
 
-``serve`` starts ``solara run sim.app`` as a child process; the scenario and the folder for
+``serve`` starts ``solara run sim.classroom.app`` as a child process; the scenario and the folder for
 the scenario picker are passed through environment variables.
 """
 
@@ -29,11 +29,11 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.drawing import AGGREGATE_ABOVE, Blitter, NetworkPicture, source_colour
-from sim.errors import InputError
-from sim.model import InfluenceModel
-from sim.scenario import NetworkKind, Scenario, load_scenario, scenario_from_dict
-from sim.world import World
+from sim.core.errors import InputError
+from sim.core.model import InfluenceModel
+from sim.core.scenario import NetworkKind, Scenario, load_scenario, scenario_from_dict
+from sim.core.world import World
+from sim.drawing.picture import AGGREGATE_ABOVE, Blitter, NetworkPicture, source_colour
 
 SCENARIO_ENV = "WOM_APP_SCENARIO"
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "classroom.toml"
@@ -445,7 +445,7 @@ def serve(scenario: Path, host: str = "127.0.0.1", port: int | None = None, wait
     """Run the page's solara server as a child process until it stops or we are stopped."""
     port = free_port(host) if port is None else port
     env = {**os.environ, SCENARIO_ENV: str(scenario.resolve()), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
-    command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host, "--port", str(port)]
+    command = [sys.executable, "-m", "solara", "run", "sim.classroom.app", "--host", host, "--port", str(port)]
     command += ["--no-open", "--no-check-version", "--production", "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
     url = f"http://{host}:{port}/"

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .experiment import (
+from sim.core.errors import InputError
+from sim.core.scenario import Scenario
+from sim.experiments.runs import (
     LOWER_IS_BETTER,
     Experiment,
     Plan,
@@ -30,9 +31,8 @@ from .experiment import (
     save_figure,
     valid_splits,
 )
-from .metrics import KPI_UNITS, summarize
-from .outputs import atomic_write
-from .scenario import Scenario
+from sim.reporting.metrics import KPI_UNITS, summarize
+from sim.reporting.outputs import atomic_write
 
 TABLE_METRICS = ["incremental_adopters", "incremental_revenue", "roi", "cpa"]
 

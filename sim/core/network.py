@@ -15,8 +15,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InputError
-from .scenario import Network
+from sim.core.errors import InputError
+from sim.core.scenario import Network
 
 LOUVAIN_MAX_NODES = 20_000
 SPARSE_SENDERS = 8  # below n / 8 senders, scatter from them instead of a full mat-vec

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .market import Candidates
-from .scenario import Contracts, Scenario
+from sim.core.market import Candidates
+from sim.core.scenario import Contracts, Scenario
 
 POLICIES = ("engagement_per_cost", "reach_per_cost", "niche_fit", "random")
 
