@@ -26,10 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.drawing.picture import NetworkPicture  # noqa: E402
-
 from sim.classroom.app import AdoptionChart, ClassroomModel  # noqa: E402
 from sim.core.scenario import load_scenario  # noqa: E402
+from sim.drawing.picture import NetworkPicture  # noqa: E402
 from sim.reporting.outputs import resolved_toml  # noqa: E402
 
 COUNTER = """() => {

@@ -61,6 +61,7 @@ def run(
     engine: Annotated[str, typer.Option(help="vector (fast) or agents (Mesa agents)")] = "vector",
 ) -> None:
     """Run a scenario: campaign vs no-campaign replications, tables, figures and a report."""
+    from sim.core.files import check_output
     from sim.core.scenario import load_scenario
     from sim.core.world import World
     from sim.reporting.runner import run as run_scenario
@@ -75,9 +76,11 @@ def run(
         for name in list(base.variants) or [None]:
             scenario = base.variant(name, str(file)).model_copy(update=updates) if name else base
             plans.append((name, scenario, World.build(scenario, str(file))))
+        root = out or Path("results") / base.name
+        for name, _, _ in plans:
+            check_output(root / name if name else root, kind="run")
     except InputError as err:
         fail(err)
-    root = out or Path("results") / base.name
     for name, scenario, world in plans:
         results = run_scenario(scenario, engine=engine, progress=True, world=world)
         target = results.write(root / name if name else root)
@@ -110,8 +113,8 @@ def scenario_new(
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented template with every key and its default."""
+    from sim.core.files import atomic_write
     from sim.core.template import template
-    from sim.reporting.outputs import atomic_write
 
     path = out or Path("scenarios") / f"{name}.toml"
     if path.exists() and not force:

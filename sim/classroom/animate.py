@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.core.errors import InputError
+from sim.core.files import atomic_write
 from sim.core.model import InfluenceModel
 from sim.core.scenario import load_scenario
-from sim.reporting.outputs import atomic_write
 
 MAX_DAYS = 365  # frames are held in memory until the GIF is written
 MAX_FPS = 50

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
+from sim.core.files import atomic_write
 from sim.core.scenario import Scenario
 from sim.experiments.runs import (
     LOWER_IS_BETTER,
@@ -32,7 +33,6 @@ from sim.experiments.runs import (
     valid_splits,
 )
 from sim.reporting.metrics import KPI_UNITS, summarize
-from sim.reporting.outputs import atomic_write
 
 TABLE_METRICS = ["incremental_adopters", "incremental_revenue", "roi", "cpa"]
 

@@ -31,11 +31,12 @@ from tqdm.auto import tqdm
 
 from sim import __version__
 from sim.core.errors import InputError
+from sim.core.files import atomic_write
 from sim.core.scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
 from sim.core.world import World
 from sim.experiments import designs as ds
 from sim.reporting.metrics import KPI_UNITS
-from sim.reporting.outputs import atomic_write, resolved_toml
+from sim.reporting.outputs import resolved_toml
 from sim.reporting.runner import run_replication
 
 ID_COLUMNS = ["run_id", "point", "replication", "seed", "scenario_hash", "version"]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
+from sim.core.files import atomic_write
 from sim.experiments import designs as ds
 from sim.experiments.runs import (
     LOWER_IS_BETTER,
@@ -27,7 +28,6 @@ from sim.experiments.runs import (
     valid_splits,
 )
 from sim.reporting.metrics import KPI_UNITS, ci95_halfwidth
-from sim.reporting.outputs import atomic_write
 
 NOT_SWEPT = {"name", "description", "seed", "replications", "variants"}
 # --- sweeps -----------------------------------------------------------------------------------

@@ -1,53 +1,16 @@
-"""Writing a run's files atomically: everything goes to a temporary folder beside the target,
-which replaces the target in one rename, so a failed run leaves no half-written results."""
+"""Writing a run's files: staged beside the target and moved in only when all are written
+(``sim.core.files.replace_outputs``), so a failed run leaves no half-written results and a
+user's own files are never touched."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from sim import __version__
 from sim.core import tomlio
-
-
-@contextmanager
-def atomic_dir(target: Path):
-    """Yield a temporary folder; on success it replaces ``target`` whole."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = target.with_name(f".{target.name}.old")
-    if target.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write one file through ``write(tmp_path)`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from sim.core.files import replace_outputs
 
 
 def _clean(obj):
@@ -76,7 +39,7 @@ def write_results(results, out_dir) -> Path:
 
     out_dir = Path(out_dir)
     sc = results.scenario
-    with atomic_dir(out_dir) as tmp:
+    with replace_outputs(out_dir, kind="run", info={"scenario_hash": sc.content_hash()}) as tmp:
         summary = {
             "scenario": sc.name,
             "scenario_hash": sc.content_hash(),

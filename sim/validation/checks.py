@@ -21,12 +21,12 @@ import typer
 from scipy import stats
 
 from sim.core.errors import InputError
+from sim.core.files import check_output, replace_outputs
 from sim.core.model import InfluenceModel
 from sim.core.network import from_networkx
 from sim.core.rules import DAYS_PER_YEAR
 from sim.core.scenario import Scenario
 from sim.core.world import World
-from sim.reporting.outputs import atomic_dir
 from sim.validation import report as figs
 
 SEED = 2024
@@ -725,8 +725,9 @@ def validate_main(quick: bool, out: Path, only: str | None = None) -> int:
         if name not in CHECKS:
             raise InputError("--only", "only", name, f"check families are {', '.join(CHECKS)}")
     effort = QUICK if quick else FULL
+    check_output(Path(out), kind="validation")  # before minutes of checks, not after
     start = time.perf_counter()
-    with atomic_dir(Path(out)) as tmp:
+    with replace_outputs(Path(out), kind="validation") as tmp:
         (tmp / "figures").mkdir()
         checks = []
         for name in names:
