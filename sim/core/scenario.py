@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.core import defaults as cal
-from sim.core.errors import InputError
+from sim.core.errors import InputError, did_you_mean
 
 
 class Section(BaseModel):
@@ -313,9 +313,7 @@ def deep_merge(base: dict, update: dict, path: tuple = ()) -> dict:
 
 
 def _unknown(key: str, allowed: list[str], what: str) -> str:
-    options = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-    hint = f"; did you mean {options[0]!r}?" if options else ""
-    return f"unknown key, not {what}{hint} (allowed: {', '.join(allowed)})"
+    return "unknown key, " + did_you_mean(key, allowed, what)
 
 
 def _field_names(model: type[BaseModel], path: tuple) -> list[str]:
@@ -358,7 +356,10 @@ def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
         raise _error_line(source, data, exc.errors()[0]) from None
 
 
-EXPERIMENT_TABLE = "experiment"  # a file's design for wom compare / wom sweep (sim.experiments.runs)
+EXPERIMENT_TABLE = "experiment"  # a file's design for wom compare / wom sweep (sim.experiments)
+# Tables a scenario file may carry for one command; each is read by that command's own module,
+# and ``load_scenario`` sets them aside.
+TOOL_TABLES = (EXPERIMENT_TABLE, "plan", "hire", "calibrate")
 
 
 def read_scenario_data(path: str | Path) -> dict[str, Any]:
@@ -385,7 +386,8 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a TOML scenario and its variants; an ``[experiment]`` table is left to
     ``wom compare`` / ``wom sweep``."""
     data = read_scenario_data(path)
-    data.pop(EXPERIMENT_TABLE, None)
+    for table in TOOL_TABLES:
+        data.pop(table, None)
     scenario = scenario_from_dict(data, str(path))
     for name in scenario.variants:
         scenario.variant(name, str(path))  # every variant must validate too

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.errors import InputError
+from sim.core.errors import InputError, did_you_mean
 from sim.core.files import atomic_write
 from sim.core.scenario import Scenario
 from sim.experiments.runs import (
@@ -23,7 +23,6 @@ from sim.experiments.runs import (
     Plan,
     Point,
     as_experiment,
-    did_you_mean,
     fmt_number,
     label,
     load_experiment,

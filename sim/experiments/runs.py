@@ -10,7 +10,6 @@ skips every batch whose part exists, so a killed experiment resumes where it sto
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
@@ -30,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tqdm.auto import tqdm
 
 from sim import __version__
-from sim.core.errors import InputError
+from sim.core.errors import InputError, did_you_mean
 from sim.core.files import atomic_write
 from sim.core.scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
 from sim.core.world import World
@@ -93,12 +92,6 @@ def _check_metric(name: str) -> str:
     if name not in KPI_UNITS:
         raise ValueError(did_you_mean(name, list(KPI_UNITS), "a KPI"))
     return name
-
-
-def did_you_mean(key: str, allowed: list[str], what: str) -> str:
-    options = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-    hint = f"; did you mean {options[0]!r}?" if options else ""
-    return f"not {what}{hint} (allowed: {', '.join(allowed)})"
 
 
 def flatten_parameters(tree: dict, prefix: str = "") -> dict[str, Any]:
