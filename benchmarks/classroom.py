@@ -50,7 +50,7 @@ def server_side(path: Path, days: int = 30) -> dict[str, float]:
         t0 = time.perf_counter()
         model.step()
         t1 = time.perf_counter()
-        picture.update(model.state, model.influencers, model.day)
+        picture.update(model.state, model.influencers, model.steps)
         picture.png()
         t2 = time.perf_counter()
         chart.update(model)

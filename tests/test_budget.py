@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core.budget import hire, policy_order, post_days
+from sim.core.budget import hire, hire_exactly, policy_order, post_days
 from sim.core.market import generate_marketplace
 from sim.core.scenario import Contracts, scenario_from_dict
 from sim.core.streams import world_rng
@@ -25,7 +25,22 @@ def market(policy="engagement_per_cost", total=20_000.0, split=None, **contracts
     )
     sc = scenario_from_dict(data)
     rng = world_rng(sc.seed)
-    return sc, generate_marketplace(sc, 4, rng), rng
+    tiers = {name: tier.model_dump() for name, tier in sc.tiers.table.items()}
+    return sc, generate_marketplace(tiers, sc.marketplace.candidates, 4, rng), rng
+
+
+def hire_for(sc, cands, rng):
+    """``hire`` with the plain arguments ``World.build`` gathers from a scenario."""
+    return hire(
+        cands,
+        sc.tier_allocation(),
+        policy=sc.hiring.policy,
+        contracts=sc.contracts,
+        days=sc.market.days,
+        scale=scale(sc),
+        rng=rng,
+        target_niches=sc.hiring.niches,
+    )
 
 
 @settings(deadline=None, derandomize=True, max_examples=60)
@@ -38,7 +53,7 @@ def market(policy="engagement_per_cost", total=20_000.0, split=None, **contracts
 )
 def test_spend_never_exceeds_any_tier_allocation(total, micro, policy, posts, kind):
     sc, cands, rng = market(policy, total, {"micro": micro, "macro": 1 - micro}, posts=posts, kind=kind)
-    roster = hire(sc, cands, rng, scale(sc))
+    roster = hire_for(sc, cands, rng)
     tiers = cands.tier[roster.candidate]
     for t, name in enumerate(cands.tier_names):
         assert roster.cost[tiers == t].sum() <= sc.tier_allocation()[name] + 1e-6
@@ -50,7 +65,7 @@ def test_spend_never_exceeds_any_tier_allocation(total, micro, policy, posts, ki
 
 def test_greedy_fill_stops_only_when_nothing_else_fits():
     sc, cands, rng = market()
-    roster = hire(sc, cands, rng, scale(sc))
+    roster = hire_for(sc, cands, rng)
     for t, name in enumerate(cands.tier_names):
         left = sc.tier_allocation()[name] - roster.cost[cands.tier[roster.candidate] == t].sum()
         unhired = np.setdiff1d(np.flatnonzero(cands.tier == t), roster.candidate)
@@ -63,7 +78,7 @@ def test_engagement_per_cost_hires_in_that_order():
     order = policy_order(cands, idx, "engagement_per_cost", scale(sc), [0], rng)
     value = cands.followers[order] * cands.engagement_rate[order] / cands.cost_per_post[order]
     assert np.all(np.diff(value) <= 0)
-    roster = hire(sc, cands, rng, scale(sc))
+    roster = hire_for(sc, cands, rng)
     hired_micro = [j for j in roster.candidate if cands.tier[j] == cands.tier_names.index("micro")]
     positions = [list(order).index(j) for j in hired_micro]
     assert positions == sorted(positions)  # signed in policy order
@@ -101,3 +116,23 @@ def test_contract_schedules():
     assert list(post_days(one_off, 8, 0)) == [2, 7]  # posts past the horizon are not bought
     ambassador = Contracts(kind="ambassador", start_day=1, interval_days=10)
     assert list(post_days(ambassador, 30, 0)) == [1, 11, 21]
+    assert list(post_days(one_off, 30, 0, posts=2)) == [2, 7]  # a creator's own number of posts
+    assert list(post_days(ambassador, 30, 0, posts=2)) == [1, 11]
+
+
+def test_generated_marketplace_needs_no_scenario():
+    """networkx style: the generator takes plain tier parameters."""
+    from sim.core.defaults import tier_defaults
+
+    c = generate_marketplace({"micro": tier_defaults(10_000, 50_000)}, {"micro": 30}, 3, np.random.default_rng(0))
+    assert len(c) == 30 and set(c.niche) <= {0, 1, 2}
+    assert ((c.followers >= 10_000) & (c.followers <= 50_000)).all()
+    assert c.handle[0] == "micro-0000" and len(set(c.handle)) == 30
+
+
+def test_hire_exactly_signs_the_given_roster_in_order():
+    _, cands, _ = market()
+    roster = hire_exactly(cands, np.array([5, 2]), contracts=Contracts(posts=2, interval_days=3), days=10)
+    assert roster.candidate.tolist() == [5, 2]
+    assert [d.tolist() for d in roster.post_days] == [[1, 4], [2, 5]]  # staggered starts
+    assert roster.cost.tolist() == [2 * cands.cost_per_post[5], 2 * cands.cost_per_post[2]]

@@ -53,7 +53,7 @@ def test_picture_switches_to_niches_above_the_threshold(consumers, aggregated):
     assert len(picture.points) == points
     for _ in range(10):
         model.step()
-    picture.update(model.state, model.influencers, model.day, highlight=[0])
+    picture.update(model.state, model.influencers, model.steps, highlight=[0])
     if aggregated:
         share = np.bincount(model.world.graph.niche, model.state.adopted) / np.bincount(model.world.graph.niche)
         assert np.allclose(picture.nodes.get_array(), share)
@@ -75,7 +75,7 @@ def test_classroom_model_steps_campaign_and_baseline_in_lockstep():
     alone = InfluenceModel(scenario, campaign=False)
     for _ in range(15):
         alone.step()
-    assert page.baseline.day == page.day == 15
+    assert page.baseline.steps == page.steps == 15
     assert np.array_equal(page.baseline.state.adopted, alone.state.adopted)  # same streams as runner's
     tally = page.tally()
     assert tally["incremental"] == tally["adopters"] - tally["baseline"]
@@ -86,6 +86,6 @@ def test_a_share_too_small_for_one_post_moves_to_the_other_tier():
     from sim.classroom.app import ClassroomModel
 
     page = ClassroomModel(CLASSROOM, budget=12_000, micro_share=0.9)
-    assert page.config.budget.split["macro"] == 0 and page.config.budget.split["micro"] == 1
+    assert page.scenario.budget.split["macro"] == 0 and page.scenario.budget.split["micro"] == 1
     assert len(page.notes) == 1 and "macro" in page.notes[0]
     assert {inf.tier_name for inf in page.influencers} == {"micro"}

@@ -1,9 +1,17 @@
-"""The vectorised engine and the Mesa-agent engine run the same rules."""
+"""The vectorised engine and the Mesa-agent engine run the same rules, and the model's word-of-mouth
+facts (per-tie chance, who counts for complex contagion, awareness, certain chances)."""
 
+import dataclasses
+
+import networkx as nx
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim import InfluenceModel
+from sim.core import engine as eng
+from sim.core import rules
+from sim.core.network import from_networkx
 from sim.core.scenario import scenario_from_dict
 from sim.core.world import World
 
@@ -32,6 +40,7 @@ def outcome(model):
     }
 
 
+@pytest.mark.slow
 def test_engines_agree_in_distribution_on_independent_streams():
     """Mean final adoption and source mix within 3 standard errors, different seeds per engine."""
     runs = {}
@@ -48,13 +57,94 @@ def test_engines_agree_in_distribution_on_independent_streams():
     assert v["adopters"].mean() > 30  # the scenario really spreads
 
 
-def test_engines_match_exactly_on_shared_streams():
-    sc = scenario_from_dict(MIXED)
+@pytest.mark.parametrize(
+    "mechanisms",
+    [
+        {},  # bass: negative talk, referral codes, backlash
+        {"word_of_mouth": {"mode": "cascade", "tie_prob": 0.08, "active_days": 4}, "network": {"kind": "erdos_renyi"}},
+        {"word_of_mouth": {"q": 100.0, "complex_threshold": 2}, "influence": {"conversion": 1.0}},  # certain views
+    ],
+    ids=["bass", "cascade", "complex-certain"],
+)
+def test_engines_match_exactly_on_shared_streams(mechanisms):
+    sc = scenario_from_dict({**MIXED, **{k: {**MIXED.get(k, {}), **v} for k, v in mechanisms.items()}})
     world = World.build(sc)
     vec = InfluenceModel(sc, world=world).run()
     agt = InfluenceModel(sc, world=world, engine="agents").run()
-    for field in ("adopted", "adopt_day", "source", "aware", "attitude", "has_code"):
+    for field in ("adopted", "adopt_day", "source", "aware", "attitude", "has_code", "exposures", "last_touch"):
         assert np.array_equal(getattr(vec.state, field), getattr(agt.state, field)), field
-    assert vec.state.has_code.any() and (vec.state.source == 2).any()  # referral really happened
+    assert np.array_equal(vec.caused, agt.caused) and np.array_equal(vec.attributed, agt.attributed)
+    names = vec.source_names
+    sources = np.bincount(vec.state.source[vec.state.adopted], minlength=len(names))
+    assert sources[names.index("word_of_mouth")] > 0 and sources[names.index("micro")] > 0  # both paths used
+    assert vec.state.has_code.any() and sources[names.index("referral")] > 0  # referral really happened
     assert any(i.backlashes for i in vec.influencers)
     assert len(agt.consumers) == 300 and agt.consumers[0].cell is not None  # Mesa agents on the Network
+
+
+def tiny_graph_model(edges, n, engine="vector", **word_of_mouth):
+    """A no-campaign model on an explicit small graph, nobody adopting on their own."""
+    sc = scenario_from_dict(
+        small(
+            budget={"total": 0, "split": {}},
+            consumers={"baseline_p": 0.0, "susceptibility_sigma": 0.0},
+            word_of_mouth=word_of_mouth,
+        )
+    )
+    g = nx.Graph(edges)
+    g.add_nodes_from(range(n))
+    graph = from_networkx(g, 1, np.random.default_rng(0))
+    world = dataclasses.replace(World.build(sc), graph=graph)
+    return InfluenceModel(sc, world=world, campaign=False, engine=engine)
+
+
+def day_one(model, talkers: dict[int, int]):
+    """Hazards on day 1 when ``talkers`` (consumer -> NPS class) adopted on day 0, from both gatherings."""
+    s = model.state
+    for i, cls_ in talkers.items():
+        s.adopted[i], s.adopt_day[i], s.nps[i] = True, 0, cls_
+    ctx = model.context
+    vector = eng.neighbour_talk(s, ctx, rules.is_talking(s.adopt_day, 1, ctx.active_days))
+    none = np.zeros(0, np.int64)
+    hazards = rules.day_hazards(vector, ctx.degree, none, np.zeros(0), ctx.day_rules)
+    return vector, hazards
+
+
+@pytest.mark.parametrize("cls_", [rules.PROMOTER, rules.PASSIVE])
+def test_cascade_tie_fires_with_exactly_tie_prob(cls_):
+    """docs/model.md: in cascade mode each talking tie is one chance tie_prob per day, whatever the class."""
+    model = tiny_graph_model([(0, 1)], 2, mode="cascade", tie_prob=0.05, negative_ratio=1 / 3)
+    _, h = day_one(model, {0: cls_})
+    assert rules.chance_from_rate(h.total[1]) == pytest.approx(0.05, rel=1e-12)
+    assert h.negative[1] == 0.0
+
+
+def test_cascade_detractor_tie_is_a_negative_chance_of_tie_prob():
+    model = tiny_graph_model([(0, 1)], 2, mode="cascade", tie_prob=0.05, negative_ratio=1 / 3)
+    _, h = day_one(model, {0: rules.DETRACTOR})
+    assert h.total[1] == 0.0  # no positive word of mouth from a detractor
+    assert rules.chance_from_rate(h.negative[1]) == pytest.approx(0.05, rel=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["vector", "agents"])
+def test_complex_contagion_counts_positive_talkers_only(engine):
+    """A promoter and a detractor are one positive talker: below a threshold of 2, no word of mouth."""
+    for classes, gated in (((rules.PROMOTER, rules.DETRACTOR), True), ((rules.PROMOTER, rules.PASSIVE), False)):
+        model = tiny_graph_model([(0, 1), (0, 2)], 3, engine, q=50.0, complex_threshold=2)
+        vector, h = day_one(model, dict(zip((1, 2), classes, strict=True)))
+        heard = model.consumers[0].talk_heard(1) if engine == "agents" else vector
+        assert heard.positive_talkers[0] == (1 if gated else 2)
+        assert (h.channels[0, rules.WORD_OF_MOUTH] == 0.0) == gated
+        assert heard.plain[0] == pytest.approx(vector.plain[0])
+
+
+def test_awareness_is_a_recorded_state_only():
+    """Making everyone aware up front changes no adoption: awareness is a funnel record."""
+    sc = scenario_from_dict(MIXED)
+    world = World.build(sc)
+    plain = InfluenceModel(sc, world=world).run()
+    aware = InfluenceModel(sc, world=world)
+    aware.state.aware[:] = True
+    aware.run()
+    for field in ("adopted", "adopt_day", "source", "attitude"):
+        assert np.array_equal(getattr(plain.state, field), getattr(aware.state, field)), field

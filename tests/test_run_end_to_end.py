@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.core.model import INFLUENCER_COLUMNS
+from sim.core.records import INFLUENCER_COLUMNS
 from sim.reporting.metrics import KPI_UNITS
 
 ROOT = Path(__file__).parents[1]

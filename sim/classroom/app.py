@@ -214,7 +214,7 @@ class ClassroomModel(InfluenceModel):
 
     def describe(self) -> str:
         """The settings of this run in one line (the sliders show no numbers)."""
-        sc, f = self.config, self.factors
+        sc, f = self.scenario, self.factors
         split = sc.budget.split
         shares = ", ".join(f"{share:.0%} {tier}" for tier, share in split.items() if share > 0) or "no influencers"
         return (
@@ -227,7 +227,7 @@ class ClassroomModel(InfluenceModel):
         """So far, in people and USD: adopters with and without the campaign, and spend."""
         adopters = float(self.state.adopted.sum()) * self.scale
         without = float(self.baseline.state.adopted.sum()) * self.scale
-        spend = sum(row["spend"] for row in self.daily)
+        spend = sum(self.datacollector.model_vars["spend"])
         return {"adopters": adopters, "baseline": without, "incremental": adopters - without, "spend": spend}
 
 
@@ -286,7 +286,7 @@ class AdoptionChart:
 
     def __init__(self, model: ClassroomModel) -> None:
         hired = {inf.tier_name for inf in model.influencers}
-        always = {"baseline", "word_of_mouth", "referral" if model.config.referral.enabled else "baseline"}
+        always = {"baseline", "word_of_mouth", "referral" if model.scenario.referral.enabled else "baseline"}
         self.sources = model.source_names
         self.shown = [i for i, s in enumerate(self.sources) if s in always or s in hired]
         self.people = model.world.n * model.scale
@@ -316,14 +316,16 @@ class AdoptionChart:
         self.lock = threading.Lock()
 
     def update(self, model: ClassroomModel) -> None:
-        # The play loop may step the model while we draw: copy the rows and align both worlds.
-        rows, without_rows = list(model.daily), list(model.baseline.daily)
-        rows, without_rows = rows[: len(without_rows)], without_rows[: len(rows)]
-        days = np.arange(len(rows) + 1)
-        new = np.array([[row[f"new_{s}"] for s in self.sources] for row in rows]).reshape(len(rows), len(self.sources))
+        # The play loop may step the model while we draw: copy the records and align both worlds.
+        recorded = model.datacollector.model_vars
+        columns = [list(recorded[f"new_{s}"]) for s in self.sources]
+        without_rows = list(model.baseline.datacollector.model_vars["cumulative_adopters"])
+        done = min(len(without_rows), *(len(c) for c in columns))
+        days = np.arange(done + 1)
+        new = np.array([c[:done] for c in columns], dtype=float).T.reshape(done, len(self.sources))
         cumulative = np.vstack([np.zeros(len(self.sources)), np.cumsum(new, axis=0)])
         stacked = np.cumsum(cumulative[:, self.shown], axis=1)
-        without = np.array([0.0] + [row["cumulative_adopters"] for row in without_rows])
+        without = np.array([0.0, *without_rows[:done]])
         with self.lock:
             lower = np.zeros(days.size)
             for area, upper in zip(self.areas, stacked.T, strict=True):
@@ -361,7 +363,7 @@ def NetworkView(model: ClassroomModel):
     )
     choices = audience_choices(model)
     key = chosen.value if chosen.value in choices else "none"
-    day = model.day
+    day = model.steps
     picture.update(model.state, model.influencers, day, highlight=choices[key])
     update = update_counter.value
     solara.use_effect(lambda: model.drawn(update), [model, update])  # runs once the picture is on the page
@@ -386,7 +388,9 @@ def AdoptionView(model: ClassroomModel):
     per = f"{t['spend'] / t['incremental']:,.0f} USD per incremental adopter" if t["incremental"] > 0 else "-"
     with solara.Column(style={"padding": "4px"}):
         solara.Text(
-            f"Day {model.day} of {model.days}", classes=["wom-day"], style={"font-size": "20px", "font-weight": "bold"}
+            f"Day {model.steps} of {model.days}",
+            classes=["wom-day"],
+            style={"font-size": "20px", "font-weight": "bold"},
         )
         solara.Image(solara.use_memo(chart.png, [model, update_counter.value]), format="png", classes=["wom-chart"])
         solara.Text(f"Adopters with the campaign: {t['adopters']:,.0f} people")

@@ -1,29 +1,19 @@
 """Mesa agents: influencers (both engines) and consumers (the Mesa-agent engine).
 
-``Consumer.decide`` is the readable, per-agent version of ``engine.decide``: the same rules
-from ``sim.core.rules``, one agent at a time. Its state lives in the model's arrays, so both
+A ``Consumer`` gathers its own inputs (the talk of its neighbours on the Mesa ``Network``, the
+views it got today) and calls ``rules.decide_day`` for itself: the same function the
+vectorised engine calls for everyone at once. Its state lives in the model's arrays, so both
 engines share bookkeeping and records.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
 from sim.core import rules
-from sim.core.engine import BASELINE, FIRST_TIER, REFERRAL, WORD_OF_MOUTH, Exposures
-
-
-@dataclass
-class Post:
-    """One post's outcome: who saw it, who engaged, and whether it caused a backlash."""
-
-    viewers: np.ndarray
-    engaged: np.ndarray
-    backlash: bool
+from sim.core.engine import Exposures
 
 
 class Influencer(mesa.Agent):
@@ -34,6 +24,7 @@ class Influencer(mesa.Agent):
         world = model.world
         c, j = world.candidates, int(world.roster.candidate[index])
         self.index = index
+        self.handle = str(c.handle[j])
         self.tier = int(c.tier[j])
         self.tier_name = c.tier_names[self.tier]
         self.followers = float(c.followers[j])
@@ -55,8 +46,13 @@ class Influencer(mesa.Agent):
     def posts_on(self, day: int) -> bool:
         return day in self._posting
 
-    def post(self, rng: np.random.Generator) -> Post:
-        """Publish: draw viewers, engagement and backlash; pay for the post."""
+    def publish(self, rng: np.random.Generator) -> Exposures:
+        """Post now: draw viewers, engagement and backlash, pay for the post, and return the views.
+
+        Side effects: the counters (posts, views, engagements, spend, unique reach) grow, and a
+        backlash lowers this influencer's trust for its later posts (the views returned still
+        carry the trust it had when posting).
+        """
         saw = rng.random(self.audience.size) < self.reach_rate
         viewers = self.audience[saw]
         engaged = rng.random(viewers.size) < self.engagement_rate / self.reach_rate
@@ -66,23 +62,20 @@ class Influencer(mesa.Agent):
         self.views += viewers.size
         self.engagements += int(engaged.sum())
         self.spend += self.cost_per_post
-        return Post(viewers, engaged, backlash)
-
-    def exposures(self, post: Post) -> Exposures:
-        n = post.viewers.size
-        ex = Exposures(
-            post.viewers,
+        n = viewers.size
+        views = Exposures(
+            viewers,
             np.full(n, self.index),
             np.full(n, self.tier),
             np.full(n, self.trust),
             np.full(n, self.niche),
-            post.engaged,
-            np.full(n, post.backlash),
+            engaged,
+            np.full(n, backlash),
         )
-        if post.backlash:  # a controversy costs the influencer trust for its later posts
+        if backlash:
             self.backlashes += 1
-            self.trust *= 1.0 - self.model.config.influence.backlash_trust_drop
-        return ex
+            self.trust *= 1.0 - self.model.scenario.influence.backlash_trust_drop
+        return views
 
     def platform_factor(self, scale: float) -> float:
         """Platform-wide views per simulated in-market view (adds fake and out-of-market followers)."""
@@ -110,61 +103,46 @@ class Consumer(CellAgent):
         return bool(self.model.state.aware[self.index])
 
     def talking(self, day: int) -> bool:
-        s = self.model.state
-        return bool(rules.is_talking(s.adopt_day[self.index], day, self.model.config.word_of_mouth.active_days))
+        adopt_day = self.model.state.adopt_day[self.index]
+        return bool(rules.is_talking(adopt_day, day, self.model.context.active_days))
 
-    def word_of_mouth(self, day: int) -> tuple[float, float, float, int]:
-        """Talk reaching me today: (plain positive, referral-coded positive, negative, talkers)."""
+    def talk_heard(self, day: int) -> rules.Talk:
+        """What my talking neighbours tell me today (``rules.Talk`` for one consumer)."""
         ctx, s = self.model.context, self.model.state
-        boost = self.model.config.referral.talk_boost
         plain = coded = negative = 0.0
-        talkers = 0
+        positive_talkers = 0
         for neighbour in self.cell.neighborhood.agents:
             if not neighbour.talking(day):
                 continue
-            talkers += 1
             cls_ = neighbour.nps
+            volume = ctx.talk_positive[cls_]
             if ctx.referral_open and s.has_code[neighbour.index]:
-                coded += ctx.talk_positive[cls_] * boost
+                coded += volume * ctx.talk_boost
             else:
-                plain += ctx.talk_positive[cls_]
+                plain += volume
             negative += ctx.talk_negative[cls_]
-        return plain, coded, negative, talkers
+            positive_talkers += bool(volume > 0)
+        return rules.Talk(np.array([plain]), np.array([coded]), np.array([negative]), np.array([positive_talkers]))
 
-    def decide(
-        self,
-        day: int,
-        exposure_rows: list[tuple[int, float, int, bool]],
-        u_adopt: float,
-        u_cause: float,
-        u_negative: float,
-    ) -> tuple[bool, int, int, bool, bool]:
-        """(adopt, cause, converting influencer, negative hit, heard) from today's hazards.
-
-        ``exposure_rows``: (influencer, hazard rate, tier, negative) of my views today.
-        """
-        if self.adopted:
-            return False, -1, -1, False, False
-        ctx, s, w = self.model.context, self.model.state, self.model.config.word_of_mouth
-        plain, coded, negative, talkers = self.word_of_mouth(day)
-        degree = ctx.degree[self.index]
-        gate = rules.reinforced(talkers, w.complex_threshold) if w.complex_threshold > 1 else True
-        wom = float(ctx.wom_rate(np.float64(plain), degree)) * gate if plain else 0.0
-        referral = float(ctx.wom_rate(np.float64(coded), degree)) * gate if coded else 0.0
-        negative_rate = float(ctx.wom_rate(np.float64(negative), degree)) if negative else 0.0
-        hit = negative_rate > 0 and u_negative < float(rules.chance_from_rate(negative_rate))
-        heard = wom > 0 or referral > 0 or negative_rate > 0
-        hazard = ctx.base_rate + wom + referral + sum(row[1] for row in exposure_rows)
-        p = float(rules.adoption_probability(hazard, s.susceptibility[self.index] * s.attitude[self.index]))
-        if u_adopt >= p:
-            return False, -1, -1, hit, heard
-        # Which chance fired: in proportion to each chance's share of the hazard.
-        chances = [(BASELINE, -1, ctx.base_rate), (WORD_OF_MOUTH, -1, wom), (REFERRAL, -1, referral)]
-        chances += [(FIRST_TIER + tier, influencer, rate) for influencer, rate, tier, _ in exposure_rows]
-        v = u_cause * hazard
-        for cause, influencer, rate in chances:
-            if v < rate:
-                return True, cause, influencer, hit, heard
-            v -= rate
-        cause, influencer, _ = next(c for c in reversed(chances) if c[2] > 0)  # rounding at the top end
-        return True, cause, influencer, hit, heard
+    def decide(self, day: int, views: Exposures, u_adopt: float, u_cause: float, u_negative: float) -> rules.Decision:
+        """Today's decision for me alone: ``views`` are my views today, in arrival order."""
+        ctx, s, i = self.model.context, self.model.state, self.index
+        me = slice(i, i + 1)
+        mine = np.zeros(len(views), np.int64)
+        rates = np.zeros(0)
+        if len(views):
+            same = views.niche == ctx.graph.niche[i]
+            prior = np.full(len(views), s.exposures[i])
+            rates = rules.view_hazards(mine, prior, views.trust, same, views.engaged, views.negative, ctx.view_rules)
+        return rules.decide_day(
+            s.adopted[me],
+            s.susceptibility[me] * s.attitude[me],
+            ctx.degree[me],
+            self.talk_heard(day),
+            mine,
+            rates,
+            np.array([u_adopt]),
+            np.array([u_cause]),
+            np.array([u_negative]),
+            ctx.day_rules,
+        )

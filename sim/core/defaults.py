@@ -1,9 +1,10 @@
 """Published figures behind every default, with their sources, in one place.
 
-Per-tier defaults are read off curves anchored on the figures in
-``shared/reference/calibration-sources.md``, evaluated at the geometric mid-point of each
-tier's follower range, so any tier preset (or a user's own bounds) gets consistent values.
-Where no published figure exists the value is marked ASSUMPTION and is a scenario key.
+Per-tier defaults are read off curves anchored on published figures (cited next to each), at
+the geometric mid-point of each tier's follower range, so any tier preset (or a user's own
+bounds) gets consistent values. Where no published figure exists the value is marked
+ASSUMPTION and is a scenario key. Confidence tags: [V-primary] read in the original
+publication, [V-secondary] via a report or article that quotes it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ ENGAGEMENT_SOURCE = (
     "HypeAuditor State of Influencer Marketing 2026 via eMarketer: Instagram ER nano 1.78%, "
     "micro 0.54%, >1M 0.33% [V-secondary]; mid/macro interpolated in log(followers)"
 )
-REACH_ANCHORS = ((4_472, 0.377), (44_721, 0.229), (316_228, 0.229), (3_162_278, 0.191))
-REACH_SOURCE = "Minter.io 2019 median Instagram post reach by follower band [V-primary]"
+# (upper follower bound, value): a step function; the band holding a tier's mid-point applies.
+REACH_BANDS = ((20_000, 0.377), (1_000_000, 0.229), (math.inf, 0.191))
+REACH_SOURCE = (
+    "Minter.io 2019 median Instagram post reach by follower band: 37.7% below 20K, 22.9% for 20K-1M, "
+    "19.1% above 1M [V-primary]; a tier takes the band of its geometric mid-point (the band is flat "
+    "from 20K to 1M, so micro, mid and macro share 22.9%)"
+)
 FAKE_ANCHORS = ((3_162, 0.35), (3_162_278, 0.45))
 FAKE_SOURCE = (
     "HypeAuditor 2021: ~45% of followers not real people; fraud rises from nano to mega "
@@ -36,9 +42,15 @@ COST_SOURCE = (
     "consistent with the Influencer Marketing Hub rate table"
 )
 BACKLASH_ANCHORS = ((3_162, 0.001), (3_162_278, 0.01))
-BACKLASH_SOURCE = "ASSUMPTION: no published rate; larger tiers riskier (seed 002)"
+BACKLASH_SOURCE = (
+    "ASSUMPTION: no published rate; larger tiers riskier ('Micro-Influencers vs. Macro-Influencers: "
+    "Choosing the Right Partners for Your Brand', blog article: smaller influencers pose less reputation risk)"
+)
 NICHE_FOCUS_ANCHORS = ((3_162, 0.9), (3_162_278, 0.2))
-NICHE_FOCUS_SOURCE = "ASSUMPTION: small tiers niche-concentrated, large broad (seeds 002, 003)"
+NICHE_FOCUS_SOURCE = (
+    "ASSUMPTION: small tiers niche-concentrated, large broad ('Micro-Influencers vs. Macro-Influencers: "
+    "Choosing the Right Partners for Your Brand', blog article; N. Michaelis, 'Micro influencers vs influencers')"
+)
 IN_MARKET_ANCHORS = ((3_162, 0.3), (3_162_278, 0.05))
 IN_MARKET_SOURCE = "ASSUMPTION: share of genuine followers who belong to the modelled market"
 
@@ -52,34 +64,36 @@ TIER_PRESETS: dict[str, dict[str, tuple[int, int]]] = {
         "macro": (500_000, 1_000_000),
         "mega": (1_000_000, 10_000_000),
     },
-    # Later x Fohr 2021 [V-secondary]; seed 002 ("micro up to 100K, mid 100K-500K, macro 500K+").
+    # Later x Fohr 2021 [V-secondary]; also 'Micro-Influencers vs. Macro-Influencers: Choosing the
+    # Right Partners for Your Brand' (blog article): micro up to 100K, mid 100K-500K, macro 500K+.
     "later_fohr": {
         "micro": (1_000, 100_000),
         "mid": (100_000, 500_000),
         "macro": (500_000, 5_000_000),
     },
-    # Viral Nation 2019 [V-primary]; seed 000 ("micro: fewer than 10,000 followers").
+    # Viral Nation 2019 [V-primary]: micro influencers have fewer than 10,000 followers.
     "viral_nation_2019": {
         "micro": (1_000, 10_000),
         "macro": (10_000, 10_000_000),
     },
-    # Insights Atlas / CNBC style; seed 001 ("between 1000 and 100000 followers").
+    # Insights Atlas / CNBC [V-secondary]; also 'Micro-influencer Marketing vs. Influencer Marketing:
+    # Is There a Difference?' (blog article): micro between 1,000 and 100,000 followers.
     "insights_atlas": {
         "micro": (1_000, 100_000),
         "macro": (100_000, 10_000_000),
     },
 }
-TIER_SOURCES = {
-    "stim": "Mediakix STIM [V-primary]; HypeAuditor [V-secondary]",
-    "later_fohr": "Later x Fohr 2021 [V-secondary]",
-    "viral_nation_2019": "Viral Nation 2019 [V-primary]",
-    "insights_atlas": "Insights Atlas / CNBC [V-secondary]",
-}
-
 # Candidates per tier in a generated marketplace: many small accounts, few large ones
 # (HypeAuditor 2026: 81.5% of Instagram creators nano, 14.4% micro, 0.1% over 1M [V-secondary]).
 DEFAULT_CANDIDATES = {"nano": 400, "micro": 200, "mid": 80, "macro": 20, "mega": 8}
 FALLBACK_CANDIDATES = 100
+
+# Spread of individual candidates around their tier's value in a generated marketplace
+# (lognormal sigma, mean preserved), and the highest reach rate a post can have.
+MARKET_SPREAD = {"engagement_rate": 0.3, "reach_rate": 0.15, "trust": 0.1, "cost": 0.3}
+MARKET_SPREAD_SOURCE = "ASSUMPTION: influencers of one tier differ by tens of percent; sweep it"
+MAX_REACH_RATE = 0.95
+MAX_REACH_SOURCE = "ASSUMPTION: no post reaches every follower; caps the spread of reach rates"
 
 # Market dynamics.
 BASS_P = 0.03
@@ -102,6 +116,13 @@ def log_interp(followers: float | np.ndarray, anchors: tuple[tuple[float, float]
     return np.interp(np.log10(followers), xs, ys)
 
 
+def band_value(followers: float | np.ndarray, bands: tuple[tuple[float, float], ...]):
+    """The value of the band holding ``followers``: bands are (upper bound, value), ascending."""
+    upper = np.array([b[0] for b in bands])
+    values = np.array([b[1] for b in bands])
+    return values[np.minimum(np.searchsorted(upper, followers, side="right"), len(bands) - 1)]
+
+
 def tier_midpoint(followers_min: float, followers_max: float) -> float:
     """Geometric mid-point of a follower range: where a tier's typical account sits."""
     return math.sqrt(followers_min * followers_max)
@@ -114,7 +135,7 @@ def tier_defaults(followers_min: float, followers_max: float) -> dict[str, float
         "followers_min": int(followers_min),
         "followers_max": int(followers_max),
         "engagement_rate": round(float(log_interp(mid, ENGAGEMENT_ANCHORS)), 5),
-        "reach_rate": round(float(log_interp(mid, REACH_ANCHORS)), 4),
+        "reach_rate": round(float(band_value(mid, REACH_BANDS)), 4),
         "fake_share": round(float(log_interp(mid, FAKE_ANCHORS)), 4),
         "trust": round(float(log_interp(mid, TRUST_ANCHORS)), 4),
         "cost_per_follower": COST_PER_FOLLOWER,

@@ -1,33 +1,36 @@
 """One simulated day over arrays: the fast default engine, and the commit both engines share.
 
-A day is synchronous: every consumer's hazard is computed from the state at the start of the
-day (``decide``), then adoptions, attitudes and exposure counts are applied at once (``commit``).
-The Mesa-agent engine (``agents.Consumer.decide``) replaces ``decide`` with a per-agent loop
-over the same rules; ``commit`` is common to both.
+A day is synchronous: every consumer's decision is taken from the state at the start of the
+day, then adoptions, attitudes and exposure counts are applied at once (``commit``). This
+module only *gathers* the decision's inputs for all consumers at once (views, neighbour talk)
+and calls ``rules.decide_day``; the Mesa-agent engine (``agents.Consumer.decide``) gathers the
+same inputs one agent at a time and calls the same function.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.core import rules
 from sim.core.network import SocialGraph
+from sim.core.rules import BASELINE, FIRST_TIER, REFERRAL, WORD_OF_MOUTH
 from sim.core.scenario import Scenario
-
-BASELINE, WORD_OF_MOUTH, REFERRAL, FIRST_TIER = 0, 1, 2, 3
-SOURCES = ("baseline", "word_of_mouth", "referral")
 
 
 def source_names(tier_names: list[str]) -> list[str]:
     """Adoption sources, indexed by the codes stored in ``ConsumerState.source``."""
-    return [*SOURCES, *tier_names]
+    return [*rules.CHANNELS, *tier_names]
 
 
 @dataclass
 class ConsumerState:
-    """Every consumer's traits and funnel state, one array per attribute."""
+    """Every consumer's traits and funnel state, one array per attribute.
+
+    ``aware`` is a recorded funnel state only (seen a post or heard a talking neighbour): it
+    does not enter the adoption hazard.
+    """
 
     susceptibility: np.ndarray
     score: np.ndarray  # post-purchase 0-10 score, drawn up front so both worlds share it
@@ -44,11 +47,10 @@ class ConsumerState:
     has_code: np.ndarray
 
     @classmethod
-    def initial(cls, n: int, scenario: Scenario, rng: np.random.Generator) -> ConsumerState:
-        c = scenario.consumers
+    def initial(cls, n: int, susceptibility_sigma: float, satisfaction: float, rng: np.random.Generator):
         return cls(
-            susceptibility=rules.susceptibility(rng, n, c.susceptibility_sigma),
-            score=rules.draw_scores(rng, n, c.satisfaction),
+            susceptibility=rules.susceptibility(rng, n, susceptibility_sigma),
+            score=rules.draw_scores(rng, n, satisfaction),
             code_draw=rng.random(n),
             adopted=np.zeros(n, bool),
             adopt_day=np.full(n, -1, np.int32),
@@ -74,7 +76,7 @@ def seed_adopters(state: ConsumerState, consumers: np.ndarray) -> None:
 
 @dataclass
 class Exposures:
-    """The day's sponsored views, one row per (viewer, post)."""
+    """The day's sponsored views, one row per (viewer, post), in order of arrival."""
 
     consumer: np.ndarray
     influencer: np.ndarray
@@ -95,6 +97,13 @@ class Exposures:
             return cls.empty()
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
 
+    def take(self, rows: np.ndarray) -> Exposures:
+        """The given rows, in that order."""
+        return Exposures(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
+    def __len__(self) -> int:
+        return self.consumer.size
+
 
 @dataclass
 class Draws:
@@ -111,145 +120,97 @@ class Draws:
 
 
 @dataclass
-class Decisions:
-    """What the day's hazards decided, before anything is applied."""
-
-    adopt: np.ndarray
-    cause: np.ndarray  # source code per consumer (meaningful where adopt)
-    cause_influencer: np.ndarray  # roster index of the converting post, else -1
-    negative_hit: np.ndarray
-    heard: np.ndarray  # a talking neighbour reached the consumer: it is now aware
-
-
-@dataclass
 class Context:
-    """Per-run constants both engines read: the graph, the rules' parameters, talk weights."""
+    """Per-run constants both engines read: the graph, the rules' parameters, talk weights,
+    and the referral programme's money (which commits change)."""
 
-    scenario: Scenario
     graph: SocialGraph
     degree: np.ndarray
+    day_rules: rules.DayRules
+    view_rules: rules.ViewRules
     talk_positive: np.ndarray
     talk_negative: np.ndarray
-    base_rate: float
+    active_days: int
+    negative_impact: float
+    attribution_window: int
+    talk_boost: float
+    reward: float
+    code_share: float
     referral_left: float
-    referral_open: bool = field(default=False)
+    referral_open: bool
 
     @classmethod
     def create(cls, scenario: Scenario, graph: SocialGraph, campaign: bool) -> Context:
-        w = scenario.word_of_mouth
+        w, r, inf = scenario.word_of_mouth, scenario.referral, scenario.influence
         shares = rules.nps_class_shares(scenario.consumers.satisfaction)
-        pos, neg = rules.talk_weights(shares, w.promoter_share, w.negative_ratio)
-        open_ = campaign and scenario.referral.enabled and scenario.referral.budget >= scenario.referral.reward
+        pos, neg = rules.talk_weights(shares, w.promoter_share, w.negative_ratio, w.mode)
+        day_rules = rules.DayRules(
+            rules.baseline_rate(scenario.consumers.baseline_p), w.mode, w.q, w.tie_prob, w.complex_threshold
+        )
+        view_rules = rules.ViewRules(inf.conversion, inf.engaged_boost, inf.wearout_decay, inf.off_niche_relevance)
         return cls(
-            scenario,
-            graph,
-            graph.degree,
-            pos,
-            neg,
-            rules.baseline_rate(scenario.consumers.baseline_p),
-            scenario.referral.budget if campaign else 0.0,
-            open_,
+            graph=graph,
+            degree=graph.degree,
+            day_rules=day_rules,
+            view_rules=view_rules,
+            talk_positive=pos,
+            talk_negative=neg,
+            active_days=w.active_days,
+            negative_impact=w.negative_impact,
+            attribution_window=inf.attribution_window,
+            talk_boost=r.talk_boost,
+            reward=r.reward,
+            code_share=r.code_share,
+            referral_left=r.budget if campaign else 0.0,
+            referral_open=campaign and r.enabled and r.budget >= r.reward,
         )
 
-    def wom_rate(self, talk_sum, degree=None):
-        """Word-of-mouth hazard for summed talk (all consumers, or one with ``degree``)."""
-        w = self.scenario.word_of_mouth
-        return rules.wom_rate(talk_sum, self.degree if degree is None else degree, w.mode, w.q, w.tie_prob)
 
-
-def exposure_rates(state: ConsumerState, ctx: Context, exp: Exposures) -> tuple[np.ndarray, np.ndarray]:
-    """Hazard of each positive exposure (0 for backlash posts), with wear-out by order of arrival."""
-    inf = ctx.scenario.influence
-    order = np.argsort(exp.consumer, kind="stable")
-    sorted_c = exp.consumer[order]
-    first = np.searchsorted(sorted_c, sorted_c, side="left")
-    positive_sorted = (~exp.negative[order]).astype(np.int64)
-    # rank among the consumer's positive exposures today (0-based), in order of arrival
-    cum = np.cumsum(positive_sorted)
-    rank_sorted = cum - positive_sorted - (cum[first] - positive_sorted[first])
-    rank = np.empty_like(rank_sorted)
-    rank[order] = rank_sorted
-    k = state.exposures[exp.consumer] + rank + 1
+def view_rates(state: ConsumerState, ctx: Context, exp: Exposures) -> np.ndarray:
+    """Hazard of each of the day's views (``rules.view_hazards``), for every viewer at once."""
     same = ctx.graph.niche[exp.consumer] == exp.niche
-    chance = rules.sponsored_chance(
-        inf.conversion,
-        exp.trust,
-        rules.relevance(same, inf.off_niche_relevance),
-        exp.engaged,
-        inf.engaged_boost,
-        k,
-        inf.wearout_decay,
+    return rules.view_hazards(
+        exp.consumer, state.exposures[exp.consumer], exp.trust, same, exp.engaged, exp.negative, ctx.view_rules
     )
-    rate = np.where(exp.negative, 0.0, rules.rate_from_chance(chance))
-    return rate, order
 
 
-def neighbour_talk(state: ConsumerState, ctx: Context, talking: np.ndarray) -> dict[str, np.ndarray]:
-    """Summed talk each consumer hears from talking neighbours, in one sparse pass.
-
-    plain: positive talk; coded: positive talk carrying a referral code; negative: detractors'
-    talk; talkers: how many neighbours talk (for complex contagion).
-    """
+def neighbour_talk(state: ConsumerState, ctx: Context, talking: np.ndarray) -> rules.Talk:
+    """Summed talk each consumer hears from talking neighbours, in one sparse pass."""
     n = talking.size
     cls_ = np.maximum(state.nps, 0)
     volume = np.where(talking, ctx.talk_positive[cls_], 0.0)
     coded = talking & state.has_code & ctx.referral_open
     columns = {
         "plain": np.where(coded, 0.0, volume),
-        "coded": np.where(coded, volume * ctx.scenario.referral.talk_boost, 0.0),
+        "coded": np.where(coded, volume * ctx.talk_boost, 0.0),
         "negative": np.where(talking, ctx.talk_negative[cls_], 0.0),
     }
-    if ctx.scenario.word_of_mouth.complex_threshold > 1:
-        columns["talkers"] = talking.astype(np.float64)  # only complex contagion counts them
+    if ctx.day_rules.threshold > 1:  # only complex contagion counts positive talkers
+        columns["positive_talkers"] = (volume > 0).astype(np.float64)
     senders = np.flatnonzero(talking)
     needed = [k for k, v in columns.items() if senders.size and v[senders].any()]
-    sums = dict.fromkeys(columns, np.zeros(n))
+    sums = dict.fromkeys(rules.Talk._fields, np.zeros(n))
     if needed:
         summed = ctx.graph.neighbour_sum(np.column_stack([columns[k] for k in needed]), senders)
         sums.update(zip(needed, summed.T, strict=True))
-    return sums
+    return rules.Talk(**sums)
 
 
-def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: Draws) -> Decisions:
-    """The vectorised day: every consumer's hazard from the start-of-day state."""
-    n, sc = state.adopted.size, ctx.scenario
-    w = sc.word_of_mouth
-    rate_e, order = exposure_rates(state, ctx, exp)
-    sponsored = np.bincount(exp.consumer, rate_e, minlength=n)
-
-    talking = rules.is_talking(state.adopt_day, day, w.active_days)
-    heard_from = neighbour_talk(state, ctx, talking)
-    wom, referral = ctx.wom_rate(heard_from["plain"]), ctx.wom_rate(heard_from["coded"])
-    if w.complex_threshold > 1:
-        gate = rules.reinforced(heard_from["talkers"], w.complex_threshold)
-        wom, referral = wom * gate, referral * gate
-    negative = ctx.wom_rate(heard_from["negative"])
-    heard = (wom > 0) | (referral > 0) | (negative > 0)
-    negative_hit = ~state.adopted & (negative > 0) & (draws.negative < rules.chance_from_rate(negative))
-
-    hazard = ctx.base_rate + wom + referral + sponsored
-    p = rules.adoption_probability(hazard, state.susceptibility * state.attitude)
-    adopt = ~state.adopted & (draws.adopt < p)
-
-    # Which chance fired: drawn in proportion to each chance's share of the hazard.
-    v = draws.cause * hazard
-    c1 = ctx.base_rate
-    c2 = c1 + wom
-    c3 = c2 + referral
-    cause = np.where(v < c1, BASELINE, np.where(v < c2, WORD_OF_MOUTH, np.where(v < c3, REFERRAL, -1)))
-    cause_influencer = np.full(n, -1, np.int64)
-    pick = np.flatnonzero(adopt & (cause == -1))
-    if pick.size:
-        cum = np.cumsum(rate_e[order])
-        sorted_c = exp.consumer[order]
-        start = np.searchsorted(sorted_c, pick, side="left")
-        before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
-        pos = np.searchsorted(cum, before + (v[pick] - c3[pick]), side="right")
-        pos = np.minimum(pos, np.searchsorted(sorted_c, pick, side="right") - 1)
-        chosen = order[pos]
-        cause_influencer[pick] = exp.influencer[chosen]
-        cause[pick] = FIRST_TIER + exp.tier[chosen]
-    return Decisions(adopt, cause.astype(np.int16), cause_influencer, negative_hit, heard)
+def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: Draws) -> rules.Decision:
+    """The vectorised day: gather every consumer's inputs, then ``rules.decide_day``."""
+    talking = rules.is_talking(state.adopt_day, day, ctx.active_days)
+    return rules.decide_day(
+        state.adopted,
+        state.susceptibility * state.attitude,
+        ctx.degree,
+        neighbour_talk(state, ctx, talking),
+        exp.consumer,
+        view_rates(state, ctx, exp),
+        draws.adopt,
+        draws.cause,
+        draws.negative,
+        ctx.day_rules,
+    )
 
 
 @dataclass
@@ -261,16 +222,20 @@ class DayCounts:
 
 
 def commit(
-    state: ConsumerState, ctx: Context, day: int, exp: Exposures, dec: Decisions, n_sources: int, n_influencers: int
+    state: ConsumerState,
+    ctx: Context,
+    day: int,
+    exp: Exposures,
+    dec: rules.Decision,
+    n_sources: int,
+    n_influencers: int,
 ) -> DayCounts:
     """Apply the day's decisions and exposures; return what the day counted."""
-    sc = ctx.scenario
     state.aware[exp.consumer] = True
     state.aware |= dec.heard
-    backlash_viewers = exp.consumer[exp.negative]
     hit = dec.negative_hit.copy()
-    hit[backlash_viewers] = True
-    state.attitude = rules.attitude_after_negative(state.attitude, hit, sc.word_of_mouth.negative_impact)
+    hit[exp.consumer[exp.negative]] = True  # viewers of a backlash post
+    state.attitude = rules.attitude_after_negative(state.attitude, hit, ctx.negative_impact)
     positive = ~exp.negative
     state.exposures += np.bincount(exp.consumer[positive], minlength=state.exposures.size).astype(np.int32)
     # last touch: the last positive view of the day per consumer
@@ -282,15 +247,19 @@ def commit(
         state.last_touch_day[uniq] = day
 
     new = np.flatnonzero(dec.adopt)
+    view = dec.view[new]
+    by_view = view >= 0
     cause = dec.cause[new].copy()
+    cause[by_view] = FIRST_TIER + exp.tier[view[by_view]]
+    converter = exp.influencer[view[by_view]]
     paid = 0.0
     referred = np.flatnonzero(cause == REFERRAL)
     if referred.size:
-        affordable = int(min(referred.size, ctx.referral_left // max(sc.referral.reward, 1e-12)))
+        affordable = int(min(referred.size, ctx.referral_left // max(ctx.reward, 1e-12)))
         cause[referred[affordable:]] = WORD_OF_MOUTH  # codes no longer honoured: plain word of mouth
-        paid = affordable * sc.referral.reward
+        paid = affordable * ctx.reward
         ctx.referral_left -= paid
-        if ctx.referral_left < sc.referral.reward:
+        if ctx.referral_left < ctx.reward:
             ctx.referral_open = False
     state.adopted[new] = True
     state.adopt_day[new] = day
@@ -299,13 +268,12 @@ def commit(
     state.nps[new] = rules.nps_class(state.score[new])
     if ctx.referral_open:
         promoters = new[state.nps[new] == rules.PROMOTER]
-        state.has_code[promoters[state.code_draw[promoters] < sc.referral.code_share]] = True
+        state.has_code[promoters[state.code_draw[promoters] < ctx.code_share]] = True
 
-    window = sc.influence.attribution_window
-    recent = new[(state.last_touch[new] >= 0) & (state.last_touch_day[new] > day - window)]
+    recent = new[(state.last_touch[new] >= 0) & (state.last_touch_day[new] > day - ctx.attribution_window)]
     return DayCounts(
         new_by_source=np.bincount(cause, minlength=n_sources),
-        caused=np.bincount(dec.cause_influencer[new][dec.cause_influencer[new] >= 0], minlength=n_influencers),
+        caused=np.bincount(converter, minlength=n_influencers),
         attributed=np.bincount(state.last_touch[recent], minlength=n_influencers),
         referral_paid=paid,
     )

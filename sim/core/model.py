@@ -1,25 +1,61 @@
 """InfluenceModel: the Mesa model that wires a world, its influencers and its consumers.
 
-One step is one day: influencers post, consumers decide (vectorised, or one Mesa agent at a
-time with ``engine="agents"``), and the day's counts are recorded.
+One step is one day (Mesa's ``model.steps`` counts them): influencers post, consumers decide
+(all at once over arrays, or one Mesa agent at a time with ``engine="agents"``), the day is
+committed, and the DataCollector records the day's totals. ``records()`` hands the finished
+run to metrics and reports.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 import mesa
 import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from sim.core import engine as eng
+from sim.core import rules
 from sim.core.agents import Consumer, Influencer
-from sim.core.scenario import Scenario
+from sim.core.errors import InputError
+from sim.core.records import INFLUENCER_COLUMNS, RunRecords, unique_reach
+from sim.core.scenario import Scenario, load_scenario
 from sim.core.streams import Streams
 from sim.core.world import World
 
-ENGINES = ("vector", "agents")
+Engine = Literal["vector", "agents"]
+ENGINES: tuple[str, ...] = get_args(Engine)
+SOURCE = "InfluenceModel"
+
+
+class ModelScenario(MesaScenario):
+    """wom's validated ``Scenario`` in Mesa's scenario slot (``model.scenario``, ``agent.scenario``).
+
+    Mesa 3.5 keeps a model's parameters in a ``mesa.experimental.scenarios.Scenario`` and its
+    tools (SolaraViz) expect that type. This one carries wom's scenario: its sections are the
+    Mesa parameters (``model.scenario.market.days``), every other attribute reads through
+    (``model.scenario.tier_allocation()``), and ``model.scenario.spec`` is the ``Scenario`` itself.
+    """
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: Scenario, rng: int | None = None) -> None:
+        super().__init__(rng=rng, **dict(spec))
+        self.spec = spec
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "spec" or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.spec, name)
+
+
+def _today(name: str, model: InfluenceModel) -> float:
+    """DataCollector reporter: one of the day's totals (a function, not a lambda, so it pickles)."""
+    return model.today[name]
 
 
 class InfluenceModel(mesa.Model):
@@ -27,46 +63,65 @@ class InfluenceModel(mesa.Model):
 
     Parameters
     ----------
-    scenario : Scenario
-        The validated scenario.
+    scenario : Scenario or path, optional
+        The validated scenario, or a scenario file (default: ``Scenario()``, every default).
+    rng, seed : int, optional
+        The seed, in Mesa's two spellings (pass one): it replaces ``scenario.seed``, which
+        seeds the world (graph, marketplace, hiring, audiences) and, with ``replication``, the
+        run's random streams. ``None`` keeps ``scenario.seed``, so the same inputs always give
+        identical numbers (unlike Mesa's default of fresh entropy). ``rng`` may also be a
+        ``numpy.random.Generator``: one integer drawn from it is the seed.
     replication : int
-        Which replication's random streams to use (with ``scenario.seed``).
+        Which replication's streams to use under that seed (0, 1, ...).
     campaign : bool
         False simulates the same market with no influencers and no referral programme.
     engine : {"vector", "agents"}
-        ``vector`` runs the day over arrays; ``agents`` steps Mesa ``Consumer`` agents.
+        ``vector`` decides every consumer's day over arrays; ``agents`` creates a Mesa
+        ``Consumer`` agent per consumer on a ``mesa.discrete_space.Network`` and lets each
+        decide for itself, with the same rules. With ``vector``, ``model.agents`` holds the
+        influencers only.
     world : World, optional
-        A prebuilt world (graph, marketplace, roster) to share across runs.
-    consumer_agents : bool
-        Create ``Consumer`` agents on a Mesa ``Network`` even for the vector engine (inspection).
+        A prebuilt world to share across runs (it must come from the same seed).
     initial_adopters : array of int, optional
         Consumers who have adopted before day 1 (seeds of a cascade); they talk from day 1.
+    **params
+        Scenario keys as flat keywords, ``__`` standing for the dot: ``budget__total=20_000``,
+        ``word_of_mouth__q=0.5``, ``tiers__micro__trust=0.7``; validated like a scenario file.
+        This is how ``mesa.batch_run`` varies a scenario:
+        ``batch_run(InfluenceModel, {"scenario": [sc], "budget__total": [0, 20_000]}, rng=[1, 2])``.
+
+    The day's totals are in ``model.datacollector`` (``daily_frame()``); ``records()`` returns
+    a finished run's frames for metrics.
     """
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str | Path | None = None,
         *,
+        rng: int | np.random.Generator | None = None,
+        seed: int | None = None,
         replication: int = 0,
         campaign: bool = True,
-        engine: str = "vector",
+        engine: Engine = "vector",
         world: World | None = None,
-        consumer_agents: bool = False,
         initial_adopters=None,
+        **params: Any,
     ) -> None:
         if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-        self.streams = Streams.for_replication(scenario.seed, replication)
-        super().__init__(rng=self.streams.mesa_seed)
-        self.config = scenario
+            raise InputError(SOURCE, "engine", engine, f"must be one of {', '.join(ENGINES)}")
+        spec = _resolve(scenario, world, rng, seed, params)
+        if world is not None and world.scenario.seed != spec.seed:
+            raise InputError(SOURCE, "seed", spec.seed, f"the world was built with seed {world.scenario.seed}")
+        self.streams = Streams.for_replication(spec.seed, replication)
+        super().__init__(scenario=ModelScenario(spec, rng=self.streams.mesa_seed))
         self.replication = replication
         self.campaign = campaign
         self.engine = engine
-        self.world = world or World.build(scenario)
-        self.day = 0
+        self.world = world or World.build(spec)
         n = self.world.n
-        self.state = eng.ConsumerState.initial(n, scenario, self.streams.consumers)
-        self.context = eng.Context.create(scenario, self.world.graph, campaign)
+        c = spec.consumers
+        self.state = eng.ConsumerState.initial(n, c.susceptibility_sigma, c.satisfaction, self.streams.consumers)
+        self.context = eng.Context.create(spec, self.world.graph, campaign)
         if initial_adopters is not None:
             eng.seed_adopters(self.state, np.asarray(initial_adopters, dtype=np.int64))
         self.source_names = eng.source_names(self.world.candidates.tier_names)
@@ -74,92 +129,88 @@ class InfluenceModel(mesa.Model):
             [Influencer(self, i) for i in range(len(self.world.roster))] if campaign else []
         )
         self.consumers: list[Consumer] = []
-        if engine == "agents" or consumer_agents:
+        if engine == "agents":
             self.grid = Network(self.world.graph.to_networkx(), layout=None, random=self.random)
             self.consumers = [Consumer(self, i, self.grid[i]) for i in range(n)]
         k = len(self.influencers)
         self.caused = np.zeros(k, np.int64)
         self.attributed = np.zeros(k, np.int64)
         self.referral_spend = 0.0
-        self.daily: list[dict] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "adopters": lambda m: int(m.state.adopted.sum()),
-                "aware": lambda m: int(m.state.aware.sum()),
-            }
-        )
+        columns = ["day", *(f"new_{s}" for s in self.source_names), "new_adopters", "cumulative_adopters"]
+        columns += ["aware", "impressions", "engagements", "spend"]
+        self.today: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters={c: partial(_today, c) for c in columns})
 
     @property
     def scale(self) -> float:
+        """Real people per simulated consumer."""
         return self.world.scale
 
     @property
     def days(self) -> int:
-        return self.config.market.days
+        return self.scenario.market.days
 
     def step(self) -> None:
-        """Simulate one day."""
-        self.day += 1
-        day = self.day
-        posts = []
+        """Simulate one day (day ``self.steps``; Mesa counts steps from 1)."""
+        day = self.steps
+        views, impressions, engagements, fees = [], 0.0, 0.0, 0.0
         for influencer in self.influencers:
             if influencer.posts_on(day):
-                post = influencer.post(self.streams.campaign)
-                posts.append((influencer, post, influencer.exposures(post)))
-        exposures = eng.Exposures.concat([p[2] for p in posts])
+                seen = influencer.publish(self.streams.campaign)
+                factor = influencer.platform_factor(self.scale)
+                impressions += len(seen) * factor
+                engagements += int(seen.engaged.sum()) * factor
+                fees += influencer.cost_per_post
+                views.append(seen)
+        exposures = eng.Exposures.concat(views)
         draws = eng.Draws.take(self.streams.adoption, self.streams.word_of_mouth, self.world.n)
         if self.engine == "vector":
-            decisions = eng.decide(self.state, self.context, day, exposures, draws)
+            decision = eng.decide(self.state, self.context, day, exposures, draws)
         else:
-            decisions = self._decide_by_agents(day, exposures, draws)
+            decision = self._decide_by_agents(day, exposures, draws)
         counts = eng.commit(
-            self.state, self.context, day, exposures, decisions, len(self.source_names), len(self.influencers)
+            self.state, self.context, day, exposures, decision, len(self.source_names), len(self.influencers)
         )
         self.caused += counts.caused
         self.attributed += counts.attributed
         self.referral_spend += counts.referral_paid
-        self._record(day, posts, counts)
+        s = self.scale
+        self.today = {"day": day}
+        self.today.update({f"new_{n}": c * s for n, c in zip(self.source_names, counts.new_by_source, strict=True)})
+        self.today["new_adopters"] = float(counts.new_by_source.sum()) * s
+        self.today["cumulative_adopters"] = float(self.state.adopted.sum()) * s
+        self.today["aware"] = float(self.state.aware.sum()) * s
+        self.today.update(impressions=impressions, engagements=engagements, spend=fees + counts.referral_paid)
         self.datacollector.collect(self)
         if day >= self.days:
             self.running = False
 
-    def _decide_by_agents(self, day: int, exp: eng.Exposures, draws: eng.Draws) -> eng.Decisions:
-        rates, _ = eng.exposure_rates(self.state, self.context, exp)
-        rows: dict[int, list] = defaultdict(list)
-        for c, i, r, t, neg in zip(exp.consumer, exp.influencer, rates, exp.tier, exp.negative, strict=True):
-            rows[int(c)].append((int(i), float(r), int(t), bool(neg)))
+    def _decide_by_agents(self, day: int, exp: eng.Exposures, draws: eng.Draws) -> rules.Decision:
+        """Each Consumer agent that has not adopted decides for itself; gather their decisions."""
+        order = np.argsort(exp.consumer, kind="stable")
+        starts = np.searchsorted(exp.consumer[order], np.arange(self.world.n + 1))
         n = self.world.n
-        adopt, cause = np.zeros(n, bool), np.full(n, -1, np.int16)
-        cause_inf, hit, heard = np.full(n, -1, np.int64), np.zeros(n, bool), np.zeros(n, bool)
+        adopt, hit, heard = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+        cause, view = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
         for agent in self.consumers:
             i = agent.index
-            adopt[i], cause[i], cause_inf[i], hit[i], heard[i] = agent.decide(
-                day, rows.get(i, []), draws.adopt[i], draws.cause[i], draws.negative[i]
-            )
-        return eng.Decisions(adopt, cause, cause_inf, hit, heard)
-
-    def _record(self, day: int, posts: list, counts: eng.DayCounts) -> None:
-        s = self.scale
-        row = {"day": day}
-        for name, count in zip(self.source_names, counts.new_by_source, strict=True):
-            row[f"new_{name}"] = count * s
-        row["new_adopters"] = float(counts.new_by_source.sum()) * s
-        row["cumulative_adopters"] = float(self.state.adopted.sum()) * s
-        row["aware"] = float(self.state.aware.sum()) * s
-        row["impressions"] = sum(p[1].viewers.size * p[0].platform_factor(s) for p in posts)
-        row["engagements"] = sum(int(p[1].engaged.sum()) * p[0].platform_factor(s) for p in posts)
-        row["spend"] = sum(p[0].cost_per_post for p in posts) + counts.referral_paid
-        self.daily.append(row)
+            if agent.adopted:
+                continue
+            rows = order[starts[i] : starts[i + 1]]
+            d = agent.decide(day, exp.take(rows), draws.adopt[i], draws.cause[i], draws.negative[i])
+            adopt[i], cause[i], hit[i], heard[i] = d.adopt[0], d.cause[0], d.negative_hit[0], d.heard[0]
+            view[i] = rows[d.view[0]] if d.view[0] >= 0 else -1
+        return rules.Decision(adopt, cause, view, hit, heard)
 
     def run(self) -> InfluenceModel:
-        """Step through every day of the scenario."""
-        while self.day < self.days:
-            self.step()
+        """Step through every remaining day of the scenario; returns the model."""
+        self.run_model()
         return self
 
     def daily_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.daily)
-        frame["cumulative_spend"] = frame["spend"].cumsum() if len(frame) else []
+        """One row per simulated day (the DataCollector's records), with cumulative spend."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        frame["cumulative_spend"] = frame["spend"].cumsum()
         return frame
 
     def influencer_frame(self) -> pd.DataFrame:
@@ -171,6 +222,7 @@ class InfluenceModel(mesa.Model):
             rows.append(
                 {
                     "influencer": inf.index,
+                    "handle": inf.handle,
                     "tier": inf.tier_name,
                     "followers": int(inf.followers),
                     "niche": inf.niche,
@@ -191,23 +243,49 @@ class InfluenceModel(mesa.Model):
             )
         return pd.DataFrame(rows, columns=INFLUENCER_COLUMNS)
 
+    def records(self) -> RunRecords:
+        """The run's records (call at the end of a run): what metrics and reports read."""
+        names = self.world.candidates.tier_names
+        infl = self.influencers
+        per_tier, overall = unique_reach(
+            [i.audience for i in infl],
+            [i.seen for i in infl],
+            np.array([i.tier for i in infl]),
+            len(names),
+            self.world.n,
+        )
+        s = self.scale
+        return RunRecords(
+            daily=self.daily_frame(),
+            influencers=self.influencer_frame(),
+            tier_reach=pd.Series(per_tier * s, index=pd.Index(names, name="tier"), dtype=float),
+            reach=overall * s,
+            adopters=float(self.state.adopted.sum()) * s,
+            referral_spend=self.referral_spend,
+            scale=s,
+            state=self.state,
+        )
 
-INFLUENCER_COLUMNS = [
-    "influencer",
-    "tier",
-    "followers",
-    "niche",
-    "engagement_rate",
-    "reach_rate",
-    "trust",
-    "cost_per_post",
-    "posts_planned",
-    "posts",
-    "spend",
-    "impressions",
-    "engagements",
-    "reach",
-    "backlashes",
-    "converted",
-    "attributed_sales",
-]
+
+def _resolve(scenario, world: World | None, rng, seed, params: dict[str, Any]) -> Scenario:
+    """The scenario a model runs: given, loaded from a file, the world's, or every default;
+    then the seed and flat ``section__key`` overrides applied and validated."""
+    if scenario is None:
+        spec = world.scenario if world is not None else Scenario()
+    elif isinstance(scenario, str | Path):
+        spec = load_scenario(scenario)
+    elif isinstance(scenario, Scenario):
+        spec = scenario
+    else:
+        raise InputError(SOURCE, "scenario", type(scenario).__name__, "a Scenario or a scenario file path")
+    if rng is not None and seed is not None:
+        raise InputError(SOURCE, "rng", rng, "pass rng or seed, not both")
+    chosen = seed if seed is not None else rng
+    if isinstance(chosen, np.random.Generator):
+        chosen = int(chosen.integers(2**63))
+    overrides = {key.replace("__", "."): value for key, value in params.items()}
+    if chosen is not None:
+        if not isinstance(chosen, int | np.integer) or isinstance(chosen, bool):
+            raise InputError(SOURCE, "seed", chosen, "an integer or a numpy Generator")
+        overrides["seed"] = int(chosen)
+    return spec.with_overrides(overrides, SOURCE) if overrides else spec

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.special import stdtrit
 
 from sim.core import rules
+from sim.core.records import RunRecords
 
 KPI_UNITS = {
     "adopters": "people",
@@ -25,6 +26,7 @@ KPI_UNITS = {
     "cpe": "USD per engagement",
     "cpm": "USD per 1000 impressions",
     "reach": "people",
+    "reach_overlap": "ratio (sum of each influencer's reach / unique reach)",
     "impressions": "views",
     "engagements": "engagements",
     "attributed_sales": "people",
@@ -44,17 +46,13 @@ def nps(classes: np.ndarray) -> float:
     return 100.0 * (np.mean(classes == rules.PROMOTER) - np.mean(classes == rules.DETRACTOR))
 
 
-def replication_kpis(campaign, baseline, infl: pd.DataFrame, price: float, margin: float) -> dict[str, float]:
-    """KPIs of one replication from its two finished models and the campaign's influencer frame."""
-    s = campaign.scale
-    adopters = float(campaign.state.adopted.sum()) * s
-    base = float(baseline.state.adopted.sum()) * s
+def replication_kpis(campaign: RunRecords, baseline: RunRecords, price: float, margin: float) -> dict[str, float]:
+    """KPIs of one replication from the records of its campaign run and its no-campaign run."""
+    adopters, base = campaign.adopters, baseline.adopters
     incremental = adopters - base
+    infl = campaign.influencers
     spend = float(infl["spend"].sum()) + campaign.referral_spend
     impressions, engagements = float(infl["impressions"].sum()), float(infl["engagements"].sum())
-    reached = np.zeros(campaign.world.n, bool)
-    for inf in campaign.influencers:
-        reached[inf.audience[inf.seen]] = True
     attributed = float(infl["attributed_sales"].sum())
     profit = incremental * margin - spend
     return {
@@ -70,7 +68,8 @@ def replication_kpis(campaign, baseline, infl: pd.DataFrame, price: float, margi
         "attributed_cpa": _ratio(spend, attributed),
         "cpe": _ratio(spend, engagements),
         "cpm": _ratio(1000 * spend, impressions),
-        "reach": float(reached.sum()) * s,
+        "reach": campaign.reach,
+        "reach_overlap": _ratio(float(infl["reach"].sum()), campaign.reach),
         "impressions": impressions,
         "engagements": engagements,
         "attributed_sales": attributed,
@@ -78,19 +77,25 @@ def replication_kpis(campaign, baseline, infl: pd.DataFrame, price: float, margi
     }
 
 
-def tier_rows(campaign, infl: pd.DataFrame, incremental: float, margin: float) -> pd.DataFrame:
+def tier_rows(campaign: RunRecords, allocation: dict[str, float], incremental: float, margin: float) -> pd.DataFrame:
     """Per-tier totals of one replication.
 
-    Incremental adopters are allocated to tiers in proportion to the adopters each tier's
-    posts converted directly (one counterfactual cannot separate tiers any finer).
+    ``reach`` counts distinct people reached by the tier's posts; ``reach_overlap`` is the sum
+    of its influencers' own reach over that (1: no two audiences overlap). Incremental adopters
+    are allocated to tiers in proportion to the adopters each tier's posts converted directly
+    (one counterfactual cannot separate tiers any finer).
     """
-    names = campaign.world.candidates.tier_names
+    names = list(campaign.tier_reach.index)
+    infl = campaign.influencers
     g = infl.groupby("tier")
     out = pd.DataFrame(index=pd.Index(names, name="tier"))
-    out["allocated"] = pd.Series(campaign.config.tier_allocation()).reindex(names).fillna(0.0)
+    out["allocated"] = pd.Series(allocation, dtype=float).reindex(names).fillna(0.0)
     out["influencers"] = g.size().reindex(names).fillna(0).astype(int)
-    for col in ("posts", "spend", "impressions", "engagements", "reach", "converted", "attributed_sales"):
+    for col in ("posts", "spend", "impressions", "engagements", "converted", "attributed_sales"):
         out[col] = g[col].sum().reindex(names).fillna(0.0)
+    out["reach"] = campaign.tier_reach
+    summed = g["reach"].sum().reindex(names).fillna(0.0)
+    out["reach_overlap"] = summed / out["reach"].where(out["reach"] > 0)
     direct = out["converted"].sum()
     out["incremental_adopters"] = incremental * out["converted"] / direct if direct > 0 else 0.0
     out["roi"] = (out["incremental_adopters"] * margin - out["spend"]) / out["spend"].where(out["spend"] > 0)

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from sim import __version__
 from sim.core.engine import ConsumerState
-from sim.core.model import InfluenceModel
+from sim.core.model import Engine, InfluenceModel
 from sim.core.scenario import Scenario
 from sim.core.world import World
 from sim.reporting.metrics import replication_kpis, summarize, tier_rows
@@ -29,19 +29,18 @@ class Replication:
     final_state: ConsumerState
 
 
-def run_replication(scenario: Scenario, world: World, replication: int, engine: str = "vector") -> Replication:
-    """Campaign and counterfactual for one replication."""
-    campaign = InfluenceModel(scenario, replication=replication, world=world, engine=engine).run()
-    baseline = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False).run()
+def run_replication(scenario: Scenario, world: World, replication: int, engine: Engine = "vector") -> Replication:
+    """Campaign and counterfactual for one replication, reduced to records and KPIs."""
+    campaign = InfluenceModel(scenario, replication=replication, world=world, engine=engine).run().records()
+    baseline = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False)
+    baseline = baseline.run().records()
     m = scenario.market
-    influencers = campaign.influencer_frame()
-    kpis = replication_kpis(campaign, baseline, influencers, m.price, m.unit_margin)
+    kpis = replication_kpis(campaign, baseline, m.price, m.unit_margin)
     daily = pd.concat(
-        [campaign.daily_frame().assign(world="campaign"), baseline.daily_frame().assign(world="baseline")],
-        ignore_index=True,
+        [campaign.daily.assign(world="campaign"), baseline.daily.assign(world="baseline")], ignore_index=True
     )
-    tiers = tier_rows(campaign, influencers, kpis["incremental_adopters"], m.unit_margin)
-    return Replication(daily, kpis, tiers, influencers, campaign.state)
+    tiers = tier_rows(campaign, scenario.tier_allocation(), kpis["incremental_adopters"], m.unit_margin)
+    return Replication(daily, kpis, tiers, campaign.influencers, campaign.state)
 
 
 @dataclass

@@ -127,7 +127,7 @@ def adoption_paths(scenario: Scenario, replications, world: World | None = None,
             scenario, replication=r, campaign=False, world=world, initial_adopters=seeds(r) if seeds else None
         )
         path = [m.state.adopted.mean()]
-        while m.day < m.days:
+        while m.steps < m.days:
             m.step()
             path.append(m.state.adopted.mean())
         rows.append(path)
