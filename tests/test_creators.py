@@ -46,7 +46,9 @@ def test_missing_figures_take_the_tier_defaults_and_given_ones_are_kept(scenario
     assert c.cost_per_post.tolist() == [300.0, 310.0, 320.0, 5_000.0]
     assert c.posts.tolist() == [3, 0, 0, 0] and c.niche[0] == 2 and c.niche[3] == 1
     assert c.handle.tolist() == ["@ann", "@bob", "@cy", "@dee"]
-    assert c.frame()["handle"].tolist() == c.handle.tolist()  # round trip as a creators table
+    again = creators_marketplace(c.frame(), tiers, niches=4, rng=np.random.default_rng(1))  # round trip
+    for field in ("handle", "tier", "followers", "trust", "reach_rate", "cost_per_post", "niche", "posts", "audience_group"):
+        assert np.array_equal(getattr(again, field), getattr(c, field)), field
 
 
 def test_exact_roster_is_hired_at_its_fees_and_the_frame_carries_handles(scenario):

@@ -78,6 +78,8 @@ class Candidates:
                 "fake_share": self.fake_share,
                 "trust": self.trust,
                 "niche": self.niche,
+                "audience_group": pd.Series(self.audience_group, dtype="Int64").where(self.audience_group >= 0),
+                "posts": pd.Series(self.posts, dtype="Int64").where(self.posts > 0),
             }
         )
 
