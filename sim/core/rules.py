@@ -94,7 +94,7 @@ class ViewRules:
     off_niche_relevance: float
 
 
-def view_hazards(owner, prior_views, trust, same_niche, engaged, backlash, rules: ViewRules) -> np.ndarray:
+def view_hazards(owner, prior_views, trust, same_niche, engaged, backlash, params: ViewRules) -> np.ndarray:
     """Hazard of each of the day's sponsored views (rows in arrival order; ``owner`` is the viewer).
 
     A viewer's k-th positive view ever (``prior_views`` before today, then today's in order)
@@ -102,8 +102,8 @@ def view_hazards(owner, prior_views, trust, same_niche, engaged, backlash, rules
     """
     positive = ~np.asarray(backlash, bool)
     k = np.asarray(prior_views) + arrival_rank(owner, positive) + 1
-    rel = relevance(same_niche, rules.off_niche_relevance)
-    chance = sponsored_chance(rules.conversion, trust, rel, engaged, rules.engaged_boost, k, rules.wearout_decay)
+    rel = relevance(same_niche, params.off_niche_relevance)
+    chance = sponsored_chance(params.conversion, trust, rel, engaged, params.engaged_boost, k, params.wearout_decay)
     return np.where(positive, rate_from_chance(chance), 0.0)
 
 
@@ -244,19 +244,19 @@ class Decision(NamedTuple):
     heard: np.ndarray  # a talking neighbour reached the consumer: it is now aware
 
 
-def day_hazards(talk: Talk, degree, view_owner, view_rate, rules: DayRules) -> Hazards:
+def day_hazards(talk: Talk, degree, view_owner, view_rate, params: DayRules) -> Hazards:
     """Every chance of the day as a hazard: baseline, word of mouth and referral (gated by complex
     contagion), sponsored views (summed per viewer, in arrival order) and negative word of mouth."""
     n = np.asarray(talk.plain).size
     wom, referral, negative = wom_rate(
-        np.stack([talk.plain, talk.coded, talk.negative]), degree, rules.mode, rules.q, rules.tie_prob
+        np.stack([talk.plain, talk.coded, talk.negative]), degree, params.mode, params.q, params.tie_prob
     )
     channels = np.empty((n, len(CHANNELS)))
-    channels[:, BASELINE] = rules.base_rate
+    channels[:, BASELINE] = params.base_rate
     channels[:, WORD_OF_MOUTH] = wom
     channels[:, REFERRAL] = referral
-    if rules.threshold > 1:
-        channels[~reinforced(talk.positive_talkers, rules.threshold), WORD_OF_MOUTH:] = 0.0
+    if params.threshold > 1:
+        channels[~reinforced(talk.positive_talkers, params.threshold), WORD_OF_MOUTH:] = 0.0
     sponsored = np.bincount(view_owner, view_rate, minlength=n)
     total = channels[:, 0] + channels[:, 1] + channels[:, 2] + sponsored
     return Hazards(channels, sponsored, negative, total)
@@ -308,7 +308,7 @@ def decide_day(
     u_adopt,
     u_cause,
     u_negative,
-    rules: DayRules,
+    params: DayRules,
 ) -> Decision:
     """The day's decision for consumers who have not adopted yet, from the start-of-day state.
 
@@ -319,7 +319,7 @@ def decide_day(
     adopted = np.asarray(adopted, bool)
     view_owner = np.asarray(view_owner, dtype=np.int64)
     view_rate = np.asarray(view_rate, dtype=np.float64)
-    h = day_hazards(talk, degree, view_owner, view_rate, rules)
+    h = day_hazards(talk, degree, view_owner, view_rate, params)
     undecided = ~adopted
     adopt = undecided & (np.asarray(u_adopt) < adoption_probability(h.total, responsiveness))
     negative_hit = undecided & (h.negative > 0) & (np.asarray(u_negative) < chance_from_rate(h.negative))
