@@ -47,7 +47,17 @@ def test_missing_figures_take_the_tier_defaults_and_given_ones_are_kept(scenario
     assert c.posts.tolist() == [3, 0, 0, 0] and c.niche[0] == 2 and c.niche[3] == 1
     assert c.handle.tolist() == ["@ann", "@bob", "@cy", "@dee"]
     again = creators_marketplace(c.frame(), tiers, niches=4, rng=np.random.default_rng(1))  # round trip
-    for field in ("handle", "tier", "followers", "trust", "reach_rate", "cost_per_post", "niche", "posts", "audience_group"):
+    for field in (
+        "handle",
+        "tier",
+        "followers",
+        "trust",
+        "reach_rate",
+        "cost_per_post",
+        "niche",
+        "posts",
+        "audience_group",
+    ):
         assert np.array_equal(getattr(again, field), getattr(c, field)), field
 
 
