@@ -27,8 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import sim.experiments.plan as plans  # noqa: E402
 from sim.core.world import World  # noqa: E402
-from sim.experiments.runs import execute, experiment_from_dict, load_experiment  # noqa: E402
+from sim.experiments.backends import run_plan  # noqa: E402
+from sim.experiments.spec import experiment_from_dict, load_experiment  # noqa: E402
 from sim.experiments.sweep import sweep_plan  # noqa: E402
 from sim.reporting.runner import run_replication  # noqa: E402
 
@@ -56,19 +58,16 @@ def bare_loop(plan) -> float:
 
 
 def through_layer(plan, workers: int) -> float:
-    import sim.experiments.runs as ex
-
-    ex._worlds.clear()
+    """Wall time of the whole layer: claim the folder, run every batch, write the parts, read back."""
+    plans._world.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        execute(plan, Path(tmp) / "out", workers=workers, progress=False)
-        return time.perf_counter() - started
+        with run_plan(plan, Path(tmp) / "out", workers=workers, progress=False):
+            return time.perf_counter() - started
 
 
 def timed_layer(plan) -> tuple[float, float]:
     """(wall time of the layer, time spent inside World.build and run_replication during it)."""
-    import sim.experiments.runs as ex
-
     inside = [0.0]
 
     def timing(fn):
@@ -81,12 +80,12 @@ def timed_layer(plan) -> tuple[float, float]:
 
         return wrapper
 
-    build, replicate = ex.World.build, ex.run_replication
-    ex.World.build, ex.run_replication = timing(build), timing(replicate)
+    build, replicate = World.build, plans.run_replication
+    World.build, plans.run_replication = timing(build), timing(replicate)
     try:
         wall = through_layer(plan, workers=1)
     finally:
-        ex.World.build, ex.run_replication = build, replicate
+        World.build, plans.run_replication = build, replicate
     return wall, inside[0]
 
 

@@ -136,6 +136,12 @@ Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask schedul
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="output folder; re-run to resume")]
 
 
+def stopped(stop: KeyboardInterrupt) -> None:
+    """Ctrl-C during an experiment: say what was kept and how to resume; exit 130 like a shell."""
+    typer.echo(str(stop) or "interrupted", err=True)
+    raise typer.Exit(130)
+
+
 @app.command()
 def compare(
     file: ScenarioFile,
@@ -146,23 +152,57 @@ def compare(
     out: OutDir = None,
 ) -> None:
     """Compare variants (or a split grid) on the same seeds: table, paired differences, best."""
-    from sim.experiments.compare import compare_main
+    import time
 
+    from sim.experiments.compare import compare as compare_variants
+    from sim.experiments.compare import comparison_text
+    from sim.experiments.spec import load_experiment
+
+    started = time.perf_counter()
     try:
-        compare_main(file, replications, reference, workers, scheduler, out)
+        exp = load_experiment(file)
+        target = out or Path("results") / f"{exp.scenario.name}-compare"
+        c = compare_variants(
+            exp, replications=replications, reference=reference, workers=workers, scheduler=scheduler, out=target
+        )
     except InputError as err:
         fail(err)
+    except KeyboardInterrupt as stop:
+        stopped(stop)
+    typer.echo(
+        f"\n{exp.scenario.name}: {len(c.runs)} runs ({c.computed_runs} computed, {c.resumed_runs} found done) "
+        f"in {time.perf_counter() - started:.1f} s, scenario hash {exp.scenario.content_hash()}\n"
+    )
+    typer.echo(comparison_text(c))
+    typer.echo(f"\nwrote {target}/ (comparison.md, variants.csv, differences.csv, runs/, curves/, figures/)")
 
 
 @app.command()
 def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = None, out: OutDir = None) -> None:
     """Sweep parameters by dotted key (grid, random, lhs, sobol); streamed and resumable."""
-    from sim.experiments.sweep import sweep_main
+    import time
 
+    from sim.experiments.spec import load_experiment
+    from sim.experiments.sweep import sweep as run_sweep
+    from sim.experiments.sweep import sweep_text
+
+    started = time.perf_counter()
     try:
-        sweep_main(file, workers, scheduler, out)
+        exp = load_experiment(file)
+        target = out or Path("results") / f"{exp.scenario.name}-sweep"
+        result = run_sweep(exp, workers=workers, scheduler=scheduler, out=target)
     except InputError as err:
         fail(err)
+    except KeyboardInterrupt as stop:
+        stopped(stop)
+    typer.echo(
+        f"\n{exp.scenario.name}: {result.design} design, {len(result.points)} points x {exp.scenario.replications} "
+        f"replications = {len(result.runs)} runs (seed {exp.scenario.seed}); {result.computed_runs} computed, "
+        f"{result.resumed_runs} found done, {time.perf_counter() - started:.1f} s"
+    )
+    typer.echo(sweep_text(result))
+    files = ["runs/", "points.csv", *(["sobol.csv"] if result.indices is not None else []), "figures/"]
+    typer.echo(f"\nwrote {target}/ ({', '.join(files)})")
 
 
 @app.command("app")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.experiments.runs import experiment_from_dict
+from sim.experiments.spec import experiment_from_dict
 from sim.experiments.sweep import sweep
 
 from .test_experiment import tiny

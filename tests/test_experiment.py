@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +11,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim import __version__
 from sim.cli import app
+from sim.core.errors import InputError
+from sim.core.world import World
 from sim.experiments import designs as ds
-from sim.experiments import runs as ex
+from sim.experiments import plan as plans
 from sim.experiments.compare import compare
-from sim.experiments.runs import experiment_from_dict, read_runs
-from sim.experiments.sweep import design_points, sweep, sweep_plan
+from sim.experiments.spec import Experiment, experiment_from_dict
+from sim.experiments.store import read_runs
+from sim.experiments.sweep import design_points, sweep
 
 BIN = Path(sys.executable).parent
 
@@ -41,7 +41,7 @@ def tiny(**extra) -> dict:
     return data
 
 
-def split_variants(**experiment) -> ex.Experiment:
+def split_variants(**experiment) -> Experiment:
     variants = {"micro": {"budget": {"split": {"micro": 1.0}}}, "macro": {"budget": {"split": {"macro": 1.0}}}}
     return experiment_from_dict(tiny(variants=variants, experiment=experiment), "tiny.toml")
 
@@ -186,22 +186,22 @@ def test_sobol_wiring_on_ishigami():
 # --- sweeps: streaming, caching, backends, resume ---------------------------------------------
 
 
-def trust_sweep(points: int = 4, replications: int = 2) -> ex.Experiment:
+def trust_sweep(points: int = 4, replications: int = 2) -> Experiment:
     spec = {"parameters": {"tiers.micro.trust": {"min": 0.1, "max": 0.9, "steps": points}}}
     return experiment_from_dict(tiny(replications=replications, experiment=spec), "sweep.toml")
 
 
 def test_sweep_rows_and_world_reuse(tmp_path, monkeypatch):
     builds = []
-    real = ex.World.build
-    monkeypatch.setattr(ex.World, "build", lambda sc, src="": builds.append(sc.content_hash()) or real(sc, src))
-    ex._worlds.clear()
+    real = World.build
+    monkeypatch.setattr(World, "build", lambda sc, src="": builds.append(sc.content_hash()) or real(sc, src))
+    plans._world.cache_clear()
     res = sweep(trust_sweep(points=3, replications=4), workers=1, out=tmp_path / "s", progress=False)
     assert len(res.runs) == 12 and list(res.runs["run_id"]) == list(range(12))
     assert len(builds) == 3 == len(set(builds))  # one world per configuration, not per run
     assert res.runs.groupby("point")["tiers.micro.trust"].nunique().eq(1).all()
     assert list(res.points["tiers.micro.trust"]) == pytest.approx([0.1, 0.5, 0.9])
-    assert res.runs["scenario_hash"].nunique() == 3 and set(res.runs["version"]) == {ex.__version__}
+    assert res.runs["scenario_hash"].nunique() == 3 and set(res.runs["version"]) == {__version__}
     parts = sorted((tmp_path / "s" / "runs").glob("part-*.parquet"))
     assert len(parts) == 3  # 12 runs in batches of 4, one part file each
     assert (tmp_path / "s" / "points.csv").exists() and (tmp_path / "s" / "figures" / "sweep.png").exists()
@@ -214,43 +214,9 @@ def test_local_processes_match_one_worker_bit_for_bit(tmp_path):
     pd.testing.assert_frame_equal(one.runs, two.runs, check_exact=True)
 
 
-def test_resume_after_kill_recomputes_nothing(tmp_path):
-    data = tiny(experiment={"parameters": {"tiers.micro.trust": {"min": 0.1, "max": 0.9, "steps": 30}}})
-    path = tmp_path / "sweep.toml"
-    path.write_text(toml_text(data))
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [str(BIN / "wom"), "sweep", str(path), "--workers", "1", "--out", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 60
-        while len(list(out.glob("runs/part-*.parquet"))) < 2 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.02)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("runs/part-*.parquet")}
-    exp = ex.load_experiment(path)
-    plan, _ = sweep_plan(exp)
-    assert 2 <= len(before) < plan.n_batches, "the sweep should have been killed part-way"
-    done_runs = sum(len(pd.read_parquet(out / "runs" / name)) for name in before)
-
-    res = sweep(exp, workers=1, out=out, progress=False)
-    assert res.resumed_runs == done_runs and res.computed_runs == plan.runs - done_runs
-    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("runs/part-*.parquet")}
-    assert all(after[name] == stamp for name, stamp in before.items())  # finished parts untouched
-    assert list(res.runs["run_id"]) == list(range(plan.runs))
-    again = sweep(exp, workers=1, out=out, progress=False)
-    assert again.computed_runs == 0
-    pd.testing.assert_frame_equal(again.runs, res.runs, check_exact=True)
-
-
 def test_out_folder_of_another_experiment_is_refused(tmp_path):
     sweep(trust_sweep(points=2, replications=2), workers=1, out=tmp_path / "o", progress=False)
-    with pytest.raises(ex.InputError, match="holds another experiment"):
+    with pytest.raises(InputError, match="holds another experiment"):
         sweep(trust_sweep(points=3, replications=2), workers=1, out=tmp_path / "o", progress=False)
 
 

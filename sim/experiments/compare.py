@@ -15,20 +15,19 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError, did_you_mean
-from sim.core.files import atomic_write
-from sim.core.scenario import Scenario
-from sim.experiments.runs import (
+from sim.core.files import atomic_write, atomic_write_text
+from sim.core.scenario import Scenario, scenario_from_dict
+from sim.experiments.backends import run_plan
+from sim.experiments.figures import fmt_number, label, pyplot, save_figure
+from sim.experiments.plan import Plan, Point
+from sim.experiments.spec import (
     LOWER_IS_BETTER,
     Experiment,
-    Plan,
-    Point,
     as_experiment,
-    fmt_number,
-    label,
-    load_experiment,
-    pyplot,
-    run_plan,
-    save_figure,
+    check_points,
+    check_work,
+    lookup,
+    split_count,
     valid_splits,
 )
 from sim.reporting.metrics import KPI_UNITS, summarize
@@ -51,15 +50,11 @@ def _flat_keys(tree: dict, prefix: str = "") -> list[str]:
     return keys
 
 
-def _lookup(data: dict, dotted: str):
-    for part in dotted.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
 def variants(exp: Experiment) -> list[tuple[str, Scenario]]:
     """The variants to compare: named ``[variants.NAME]`` tables, then the split grid."""
     base, src = exp.scenario, exp.source
+    count = exp.spec.include_base + len(base.variants) + split_count(exp)
+    check_points(exp, count, "variants", "compare fewer variants (a larger split_grid step)")
     found = [("base", base)] if exp.spec.include_base else []
     found += [(name, base.variant(name, src)) for name in base.variants]
     if exp.spec.split_grid is not None:
@@ -77,8 +72,11 @@ def variants(exp: Experiment) -> list[tuple[str, Scenario]]:
 def compare_plan(exp: Experiment, replications: int | None = None) -> tuple[Plan, list[str]]:
     """One point per variant; all run replications 0..R-1 of the base seed (common random numbers)."""
     base = exp.scenario
-    r = replications or base.replications
+    if replications is not None:  # validated like the scenario's own key
+        scenario_from_dict({**base.resolved(), "replications": replications}, "--replications")
+    r = base.replications if replications is None else replications
     found = variants(exp)
+    check_work(exp, len(found), r, [sc for _, sc in found])
     same = {"seed": base.seed, "replications": r, "variants": {}}
     scenarios = [(name, sc.model_copy(update=same)) for name, sc in found]
     tiers = [f"budget.split.{t}" for t in base.tiers.names]
@@ -87,7 +85,7 @@ def compare_plan(exp: Experiment, replications: int | None = None) -> tuple[Plan
     points = []
     for name, sc in scenarios:
         resolved = sc.resolved()
-        labels = {"variant": name, **{k: _lookup(resolved, k) for k in keys}}
+        labels = {"variant": name, **{k: lookup(resolved, k) for k in keys}}
         points.append(Point(sc, {}, labels))
     identity = {
         "kind": "compare",
@@ -170,6 +168,7 @@ class Comparison:
     computed_runs: int = 0
     out: Path | None = None
     figures: dict[str, Path] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
 
 
 def compare(
@@ -193,26 +192,27 @@ def compare(
     reference = reference or exp.spec.reference or names[0]
     if reference not in names:
         raise InputError(exp.source, key, reference, did_you_mean(reference, names, "a variant"))
-    stored = run_plan(plan, out, workers=workers, scheduler=scheduler, progress=progress)
     metric = exp.spec.metric
     metrics = list(dict.fromkeys([*TABLE_METRICS, metric]))
-    runs = stored.runs
-    result = Comparison(
-        table=variant_table(runs, names, metrics),
-        differences=paired_differences(runs, reference, names, metrics),
-        best=best_variant(runs, names, metric),
-        runs=runs,
-        curves=stored.curves.merge(runs[["run_id", "variant", "replication"]], on="run_id"),
-        reference=reference,
-        variants=names,
-        replications=plan.replications,
-        seed=exp.scenario.seed,
-        resumed_runs=stored.resumed_runs,
-        computed_runs=stored.computed_runs,
-        out=stored.out,
-    )
-    if result.out is not None:
-        _write(result)
+    with run_plan(plan, out, workers=workers, scheduler=scheduler, progress=progress) as stored:
+        runs = stored.runs
+        result = Comparison(
+            table=variant_table(runs, names, metrics),
+            differences=paired_differences(runs, reference, names, metrics),
+            best=best_variant(runs, names, metric),
+            runs=runs,
+            curves=stored.curves.merge(runs[["run_id", "variant", "replication"]], on="run_id"),
+            reference=reference,
+            variants=names,
+            replications=plan.replications,
+            seed=exp.scenario.seed,
+            resumed_runs=stored.resumed_runs,
+            computed_runs=stored.computed_runs,
+            out=stored.out,
+            notices=stored.notices,
+        )
+        if result.out is not None:
+            _write(result)  # while the folder is still locked
     return result
 
 
@@ -283,7 +283,7 @@ def _write(c: Comparison) -> None:
     }
     figures = "\n".join(f"![{k}](figures/{p.name})" for k, p in c.figures.items())
     text = f"# Comparison\n\n```\n{comparison_text(c)}\n```\n\n{figures}\n"
-    atomic_write(out / "comparison.md", lambda tmp: tmp.write_text(text))
+    atomic_write_text(out / "comparison.md", text)
 
 
 def _colours(c: Comparison) -> list:
@@ -359,24 +359,3 @@ def curves_figure(c: Comparison, path: Path) -> Path:
     ax.legend(fontsize=7, ncol=2 if len(c.variants) > 8 else 1, loc="upper left")
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
-
-
-def compare_main(
-    file: Path, replications: int | None, reference: str | None, workers: int | None, scheduler: str | None, out
-) -> Comparison:
-    """``wom compare FILE``: run, write, print; bad input raises ``InputError`` before any run."""
-    import time
-
-    import typer
-
-    exp = load_experiment(file)
-    target = Path(out) if out else Path("results") / f"{exp.scenario.name}-compare"
-    started = time.perf_counter()
-    c = compare(exp, replications=replications, reference=reference, workers=workers, scheduler=scheduler, out=target)
-    typer.echo(
-        f"\n{exp.scenario.name}: {len(c.runs)} runs ({c.computed_runs} computed, {c.resumed_runs} found done) "
-        f"in {time.perf_counter() - started:.1f} s, scenario hash {exp.scenario.content_hash()}\n"
-    )
-    typer.echo(comparison_text(c))
-    typer.echo(f"\nwrote {target}/ (comparison.md, variants.csv, differences.csv, runs/, curves/, figures/)")
-    return c

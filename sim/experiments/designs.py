@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 Level = bool | int | float | str
 SPEC_KEYS = {"min", "max", "steps", "log", "levels"}
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+# A finite number written as a number (TOML's true/false, inf and nan are refused).
+Number = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+Count = Annotated[int, Strict()]  # an integer written as one (not true, not 2.0)
 
 
 class Parameter(BaseModel):
@@ -23,11 +35,19 @@ class Parameter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min: float | None = None
-    max: float | None = None
-    steps: int | None = Field(None, ge=2, le=10_000, description="grid points across the range")
-    log: bool = Field(False, description="space the range evenly on a log scale")
-    levels: list[Level] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    steps: Count | None = Field(None, ge=2, le=10_000, description="grid points across the range")
+    log: Annotated[bool, Strict()] = Field(False, description="space the range evenly on a log scale")
+    levels: list[Level] | None = Field(None, max_length=10_000)
+
+    @field_validator("levels")
+    @classmethod
+    def _finite_levels(cls, levels: list[Level] | None) -> list[Level] | None:
+        for value in levels or []:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"levels must be finite numbers, not {value}")
+        return levels
 
     @model_validator(mode="after")
     def _levels_or_range(self) -> Parameter:
@@ -48,6 +68,11 @@ class Parameter(BaseModel):
     @property
     def bounded(self) -> bool:
         return self.levels is None
+
+    @property
+    def grid_size(self) -> int:
+        """How many values a full grid takes (0 for a range without steps)."""
+        return len(self.levels) if self.levels is not None else self.steps or 0
 
     def grid_values(self) -> list[Level]:
         """The values a full grid takes: the levels, or ``steps`` points across the range."""
@@ -78,6 +103,11 @@ def grid(parameters: dict[str, Parameter]) -> pd.DataFrame:
     names = list(parameters)
     rows = itertools.product(*(parameters[n].grid_values() for n in names))
     return pd.DataFrame(list(rows), columns=names)
+
+
+def grid_size(parameters: dict[str, Parameter]) -> int:
+    """Points of ``grid(parameters)``, counted without building them."""
+    return math.prod(p.grid_size for p in parameters.values())
 
 
 def random(parameters: dict[str, Parameter], n: int, seed: int) -> pd.DataFrame:
@@ -138,18 +168,30 @@ def sobol_indices(parameters: dict[str, Parameter], outputs: np.ndarray, seed: i
     )
 
 
+def split_units(step: float) -> int:
+    """How many steps make the whole budget; ``step`` must divide 1."""
+    k = round(1 / step)
+    if not math.isclose(k * step, 1.0, abs_tol=1e-9):
+        raise ValueError(f"step {step:g} does not divide 1 (try 0.1, 0.2, 0.25 or 0.5)")
+    return k
+
+
+def split_grid_size(n_tiers: int, step: float) -> int:
+    """Splits of ``split_grid`` over ``n_tiers`` tiers, counted without building them (stars and bars)."""
+    return math.comb(split_units(step) + n_tiers - 1, n_tiers - 1)
+
+
 def split_grid(tiers: list[str], step: float) -> list[dict[str, float]]:
-    """Every budget split over ``tiers`` whose shares are multiples of ``step`` and sum to 1.
+    """Every budget split over ``tiers`` whose shares are multiples of ``step`` and sum to 1,
+    the first tier's share ascending slowest.
 
     >>> [s["micro"] for s in split_grid(["micro", "macro"], 0.25)]
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
-    k = round(1 / step)
-    if not math.isclose(k * step, 1.0, abs_tol=1e-9):
-        raise ValueError(f"step {step:g} does not divide 1 (try 0.1, 0.2, 0.25 or 0.5)")
+    k, n = split_units(step), len(tiers)
     splits = []
-    for head in itertools.product(range(k + 1), repeat=len(tiers) - 1):
-        if sum(head) <= k:
-            units = [*head, k - sum(head)]
-            splits.append({t: u / k for t, u in zip(tiers, units, strict=True)})
+    for bars in itertools.combinations(range(k + n - 1), n - 1):  # bar positions among k steps
+        edges = [-1, *bars, k + n - 1]
+        units = [edges[j + 1] - edges[j] - 1 for j in range(n)]
+        splits.append({t: u / k for t, u in zip(tiers, units, strict=True)})
     return splits

@@ -13,30 +13,22 @@ import pandas as pd
 from sim.core.errors import InputError
 from sim.core.files import atomic_write
 from sim.experiments import designs as ds
-from sim.experiments.runs import (
+from sim.experiments.backends import run_plan
+from sim.experiments.figures import fmt_number, label, pyplot, save_figure
+from sim.experiments.plan import Plan, Point
+from sim.experiments.spec import (
     LOWER_IS_BETTER,
     Experiment,
-    Plan,
-    Point,
     as_experiment,
-    fmt_number,
-    label,
-    load_experiment,
-    pyplot,
-    run_plan,
-    save_figure,
+    check_points,
+    check_work,
+    lookup,
+    split_count,
     valid_splits,
 )
 from sim.reporting.metrics import KPI_UNITS, ci95_halfwidth
 
 NOT_SWEPT = {"name", "description", "seed", "replications", "variants"}
-# --- sweeps -----------------------------------------------------------------------------------
-
-
-def _lookup(data: dict, dotted: str) -> Any:
-    for part in dotted.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
 
 
 def _cast(base: Any, value: Any, from_range: bool) -> Any:
@@ -76,8 +68,14 @@ def _check_parameters(exp: Experiment) -> None:
         if spec.design == "grid" and p.bounded and p.steps is None:
             raise InputError(src, where, shown, "design 'grid' needs steps (or levels) for a range")
         probes = p.levels if p.levels is not None else [p.min, p.max]
+        current = lookup(resolved, key)
         for value in probes:
-            value = _cast(_lookup(resolved, key), value, p.bounded)
+            if isinstance(value, bool) != isinstance(current, bool) and current is not None:
+                allowed = (
+                    "must be true or false" if isinstance(current, bool) else "must be a number, not true or false"
+                )
+                raise InputError(src, where, value, allowed)
+            value = _cast(current, value, p.bounded)
             try:
                 base.with_overrides({key: value}, src)
             except InputError as err:
@@ -90,6 +88,11 @@ def design_points(exp: Experiment) -> pd.DataFrame:
     spec, base, src = exp.spec, exp.scenario, exp.source
     if not spec.parameters and spec.split_grid is None:
         raise InputError(src, "experiment.parameters", {}, "nothing to sweep: add [experiment.parameters]")
+    params = spec.parameters
+    size = {"grid": ds.grid_size(params), "sobol": (spec.samples or 0) * (len(params) + 2)}
+    n = size.get(spec.design, spec.samples or 0) if params else 1
+    hint = "use fewer steps or levels, or design 'lhs' with fewer samples"
+    check_points(exp, n * max(1, split_count(exp)), "experiment.parameters", hint)  # before building anything
     _check_parameters(exp)
     needs_samples = spec.design != "grid"
     if needs_samples and spec.samples is None:
@@ -101,7 +104,6 @@ def design_points(exp: Experiment) -> pd.DataFrame:
     if spec.split_grid is not None and spec.design != "grid":
         raise InputError(src, "experiment.split_grid", spec.split_grid.model_dump(), "crosses with design 'grid' only")
     seed = base.seed if spec.sample_seed is None else spec.sample_seed
-    params = spec.parameters
     if not params:
         frame = pd.DataFrame(index=range(1))
     elif spec.design == "grid":
@@ -111,7 +113,7 @@ def design_points(exp: Experiment) -> pd.DataFrame:
         frame = sampler(params, spec.samples, seed)
     resolved = base.resolved()
     for key, p in params.items():
-        frame[key] = [_cast(_lookup(resolved, key), v, p.bounded) for v in frame[key]]
+        frame[key] = [_cast(lookup(resolved, key), v, p.bounded) for v in frame[key]]
     if spec.split_grid is not None:
         splits = pd.DataFrame([{f"budget.split.{t}": s for t, s in split.items()} for split in valid_splits(exp)])
         frame = frame.merge(splits, how="cross")
@@ -127,6 +129,7 @@ def _split_overrides(row: dict) -> dict:
 def sweep_plan(exp: Experiment) -> tuple[Plan, pd.DataFrame]:
     """The plan of a sweep and its points frame (point index = row number)."""
     points = design_points(exp)
+    check_work(exp, len(points), exp.scenario.replications, [exp.scenario])
     base = exp.scenario.model_copy(update={"variants": {}})
     columns = list(points.columns)
     values = points.to_numpy(dtype=object)
@@ -174,6 +177,7 @@ class SweepResult:
     out: Path | None = None
     figures: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 def sweep(
@@ -191,17 +195,18 @@ def sweep(
     """
     exp = as_experiment(experiment)
     plan, points = sweep_plan(exp)
-    stored = run_plan(plan, out, workers=workers, scheduler=scheduler, progress=progress)
     spec, factors = exp.spec, list(points.columns)
-    summary = point_summary(stored.runs, factors, spec.metrics)
-    result = SweepResult(
-        stored.runs, summary, None, spec.design, factors, spec.metrics, stored.resumed_runs, stored.computed_runs
-    )
-    if spec.design == "sobol":
-        result.indices, result.notes = _sobol_table(exp, summary)
-    if stored.out is not None:
-        result.out = stored.out
-        _write_sweep(result)
+    with run_plan(plan, out, workers=workers, scheduler=scheduler, progress=progress) as stored:
+        summary = point_summary(stored.runs, factors, spec.metrics)
+        result = SweepResult(
+            stored.runs, summary, None, spec.design, factors, spec.metrics, stored.resumed_runs, stored.computed_runs
+        )
+        result.notices = stored.notices
+        if spec.design == "sobol":
+            result.indices, result.notes = _sobol_table(exp, summary)
+        if stored.out is not None:
+            result.out = stored.out
+            _write_sweep(result)  # while the folder is still locked
     return result
 
 
@@ -236,7 +241,7 @@ def sweep_text(result: SweepResult) -> str:
         if best.empty or pd.isna(best[m].iloc[0]):
             continue
         row = best.iloc[0]
-        where = ", ".join(f"{f}={_fmt(row[f])}" for f in result.factors)
+        where = ", ".join(f"{f}={fmt_number(row[f])}" for f in result.factors)
         lines.append(
             f"best {m}: {fmt_number(row[m])} [95% CI {fmt_number(row[f'{m}_ci95_low'])}, "
             f"{fmt_number(row[f'{m}_ci95_high'])}] {KPI_UNITS[m]} at {where}"
@@ -251,33 +256,6 @@ def sweep_text(result: SweepResult) -> str:
                 )
     lines.extend(result.notes)
     return "\n".join(lines)
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def sweep_main(file: Path, workers: int | None, scheduler: str | None, out: Path | None) -> SweepResult:
-    """``wom sweep FILE``: run, write, print; bad input raises ``InputError`` before any run."""
-    import time
-
-    import typer
-
-    exp = load_experiment(file)
-    target = Path(out) if out else Path("results") / f"{exp.scenario.name}-sweep"
-    started = time.perf_counter()
-    result = sweep(exp, workers=workers, scheduler=scheduler, out=target)
-    seconds = time.perf_counter() - started
-    n_points = len(result.points)
-    typer.echo(
-        f"\n{exp.scenario.name}: {result.design} design, {n_points} points x {exp.scenario.replications} "
-        f"replications = {len(result.runs)} runs (seed {exp.scenario.seed}); {result.computed_runs} computed, "
-        f"{result.resumed_runs} found done, {seconds:.1f} s"
-    )
-    typer.echo(sweep_text(result))
-    files = ["runs/", "points.csv", *(["sobol.csv"] if result.indices is not None else []), "figures/"]
-    typer.echo(f"\nwrote {target}/ ({', '.join(files)})")
-    return result
 
 
 def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
@@ -327,4 +305,4 @@ def sweep_figure(result: SweepResult, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-__all__ = ["SweepResult", "design_points", "sweep", "sweep_main", "sweep_plan"]
+__all__ = ["SweepResult", "design_points", "sweep", "sweep_plan"]
