@@ -33,7 +33,7 @@ from sim.experiments.plan import Batch, BatchResult, Plan, run_batch
 from sim.experiments.store import Store, open_store
 
 TICK = 0.5  # seconds between looks at the cluster while waiting for results
-WATCH_INTERVAL = 1.0  # seconds between a worker's looks at its parent
+WATCH_INTERVAL = 1.0  # seconds between a worker's looks at the main process
 # Seconds to wait for a Dask cluster to have a worker (at start, and after losing them all);
 # the environment variable WOM_DASK_WAIT changes it.
 DASK_WAIT = float(os.environ.get("WOM_DASK_WAIT", "60"))
@@ -59,29 +59,28 @@ def default_workers() -> int:
 # --- local worker processes that never outlive the main process -------------------------------
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (an identity that survives pid reuse), or None once it has
+    exited, even as a zombie its parent has not reaped yet."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:  # no /proc (not Linux): existence is all we can tell
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "?"
+    return None if fields[0] in "ZX" else fields[19]
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when its parent (the fork server) exits."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
-
-
-def _watch(main_pid: int, parent: int) -> None:
-    """Exit as soon as the main process is gone (anywhere: the watchdog of the kernel's rule)."""
-    while os.getppid() == parent and _alive(main_pid):
+def _watch(main_pid: int, started: str | None) -> None:
+    """Exit this worker as soon as the main process is gone."""
+    while started is not None and _started(main_pid) == started:
         time.sleep(WATCH_INTERVAL)
     os._exit(1)
 
@@ -89,13 +88,14 @@ def _watch(main_pid: int, parent: int) -> None:
 def _worker_start(main_pid: int) -> None:
     """Each worker, once at start: leave Ctrl-C to the main process and die with it.
 
-    The fork server exits when the main process dies; the kernel's parent-death signal (Linux)
-    and a watchdog thread (anywhere, and for code that holds the GIL for long) then end the worker.
+    Nothing else would end it after a ``kill -9`` of the main process: the fork server waits
+    for its children, and they wait for work that never comes. So a watchdog thread checks every
+    second whether the main process still runs (a zombie counts as gone) and ends the worker;
+    the fork server and the resource tracker then exit by themselves.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    parent = os.getppid()
-    threading.Thread(target=_watch, args=(main_pid, parent), daemon=True, name="wom-watchdog").start()
+    started = _started(main_pid)
+    threading.Thread(target=_watch, args=(main_pid, started), daemon=True, name="wom-watchdog").start()
 
 
 class _InProcess:

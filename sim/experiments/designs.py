@@ -19,14 +19,16 @@ Level = bool | int | float | str
 SPEC_KEYS = {"min", "max", "steps", "log", "levels"}
 
 
-def _not_bool(value: object) -> object:
+def _finite_number(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}")
     return value
 
 
 # A finite number written as a number (TOML's true/false, inf and nan are refused).
-Number = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+Number = Annotated[float, BeforeValidator(_finite_number), Field(allow_inf_nan=False)]
 Count = Annotated[int, Strict()]  # an integer written as one (not true, not 2.0)
 
 

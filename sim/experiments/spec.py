@@ -209,13 +209,14 @@ def check_work(exp: Experiment, points: int, replications: int, scenarios: Itera
     work = points * replications * consumers * degree * days
     limit = exp.spec.work_limit
     if work > limit:
-        hours = limit / 1e8 / 3600
+        seconds = limit / 1e8
+        took = f"{seconds / 3600:,.0f} hours" if seconds >= 3600 else f"{math.ceil(seconds / 60)} minute(s)"
         raise InputError(
             exp.source,
             "(total work)",
             f"{work:.3g} consumer-tie-days",
             f"{points:,} points x {replications:,} replications x {consumers:,.0f} consumers x mean degree "
-            f"{degree:,.4g} x {days:,.0f} days is over the limit of {limit:.3g} (about {hours:,.0f} hours of one "
+            f"{degree:,.4g} x {days:,.0f} days is over the limit of {limit:.3g} (about {took} of one "
             f"core); set work_limit = {_round_up(work):.2g} in [experiment] to run it anyway",
         )
     return work
