@@ -1,24 +1,28 @@
-"""A real Dask cluster on 127.0.0.1 (scheduler and two single-thread workers as processes):
-its results equal local ones bit for bit, and a sweep survives losing a worker mid-way."""
+"""A real Dask cluster on 127.0.0.1 (scheduler and single-thread workers as processes): its
+results equal local ones bit for bit, a sweep survives losing a worker mid-way, and losing every
+worker ends the sweep with one line after a bounded wait. Workers are killed right after a given
+part file is written (from inside the sweep), so what was finished never depends on timing."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from sim.core.errors import InputError
+from sim.experiments import backends, store
 from sim.experiments.spec import experiment_from_dict
 from sim.experiments.sweep import sweep
 
 from .test_experiment import tiny
 
 BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:
@@ -27,12 +31,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """``dask scheduler`` and two ``dask worker`` processes; torn down whatever happens."""
+@contextlib.contextmanager
+def dask_cluster(logs: Path, workers: int):
+    """``dask scheduler`` and ``workers`` single-thread ``dask worker`` processes; torn down whatever happens."""
     from distributed import Client
 
-    logs = tmp_path_factory.mktemp("dask")
     address = f"tcp://127.0.0.1:{free_port()}"
     port = address.rsplit(":", 1)[1]
     procs: list[subprocess.Popen] = []
@@ -45,23 +48,11 @@ def cluster(tmp_path_factory):
 
     try:
         start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard")
-        workers = [
-            start(
-                f"worker{i}",
-                "worker",
-                address,
-                "--nthreads",
-                "1",
-                "--host",
-                "127.0.0.1",
-                "--no-nanny",
-                "--no-dashboard",
-            )
-            for i in range(2)
-        ]
+        worker_args = ["--nthreads", "1", "--host", "127.0.0.1", "--no-nanny", "--no-dashboard"]
+        started = [start(f"worker{i}", "worker", address, *worker_args) for i in range(workers)]
         with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-        yield address, workers
+            client.wait_for_workers(workers, timeout=60)
+        yield address, started
     finally:
         for proc in procs:
             proc.terminate()
@@ -71,6 +62,30 @@ def cluster(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with dask_cluster(tmp_path_factory.mktemp("dask"), workers=2) as running:
+        yield running
+
+
+def kill_after_part(monkeypatch, n: int, workers: list[subprocess.Popen]) -> list[int]:
+    """Make the sweep kill ``workers`` right after writing its ``n``-th part file; returns the
+    list that receives the number of part files on disk at that moment."""
+    write, written, at_kill = store.Store.write, [0], []
+
+    def write_then_kill(self, result):
+        write(self, result)
+        written[0] += 1
+        if written[0] == n:
+            for proc in workers:
+                proc.kill()
+                proc.wait()
+            at_kill.append(len(list((self.folder / "runs").glob("part-*.parquet"))))
+
+    monkeypatch.setattr(store.Store, "write", write_then_kill)
+    return at_kill
 
 
 def experiment(points: int):
@@ -95,23 +110,29 @@ def test_cluster_matches_local_bit_for_bit(cluster, local_runs, tmp_path):
     pd.testing.assert_frame_equal(remote.runs, local_runs, check_exact=True)
 
 
-def test_sweep_completes_when_a_worker_is_killed(cluster, local_runs, tmp_path):
+def test_sweep_completes_when_a_worker_is_killed(cluster, local_runs, tmp_path, monkeypatch):
     address, workers = cluster
     out = tmp_path / "dask"
-    killed_at: list[int] = []  # part files finished when the worker died
-
-    def kill_when_started() -> None:
-        deadline = time.time() + 60
-        while time.time() < deadline and len(list(out.glob("runs/part-*.parquet"))) < 2:
-            time.sleep(0.01)
-        workers[1].kill()
-        killed_at.append(len(list(out.glob("runs/part-*.parquet"))))
-
-    killer = threading.Thread(target=kill_when_started, daemon=True)
-    killer.start()
+    killed_at = kill_after_part(monkeypatch, 2, [workers[1]])
     remote = sweep(experiment(12), scheduler=address, out=out, progress=False)
-    killer.join()
-    assert workers[1].poll() is not None
-    assert 2 <= killed_at[0] < 12, "the worker should die mid-way"
+    assert workers[1].poll() is not None and killed_at == [2]
     assert len(list(out.glob("runs/part-*.parquet"))) == 12  # 48 runs in batches of 4
     pd.testing.assert_frame_equal(remote.runs, local_runs, check_exact=True)
+
+
+def test_losing_every_worker_is_one_line_after_a_bounded_wait(tmp_path, local_runs, monkeypatch):
+    monkeypatch.setattr(backends, "DASK_WAIT", 2.0)
+    out = tmp_path / "dask"
+    with dask_cluster(tmp_path, workers=1) as (address, workers):
+        kill_after_part(monkeypatch, 1, workers)
+        with pytest.raises(InputError) as caught:
+            sweep(experiment(12), scheduler=address, out=out, progress=False)
+    assert str(caught.value) == (
+        f"--scheduler: scheduler = '{address}': the cluster has had no workers for 2 s (all lost?); "
+        "finished batches are kept: start workers and run the same command to resume"
+    )
+    kept = sorted(out.glob("runs/part-*.parquet"))
+    assert len(kept) >= 1
+    resumed = sweep(experiment(12), workers=1, out=out, progress=False)  # the rest, locally
+    assert resumed.resumed_runs == 4 * len(kept)
+    pd.testing.assert_frame_equal(resumed.runs, local_runs, check_exact=True)

@@ -163,7 +163,8 @@ class _Dask:
         from distributed import wait as dask_wait
 
         try:
-            done, pending = dask_wait(list(futures), timeout=TICK, return_when="FIRST_COMPLETED")
+            with self.client.as_current():
+                done, pending = dask_wait(list(futures), timeout=TICK, return_when="FIRST_COMPLETED")
         except TimeoutError:
             return set(), futures
         return set(done), set(pending)
