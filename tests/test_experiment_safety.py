@@ -434,3 +434,24 @@ def test_replications_override_is_validated(tmp_path):
         compare(exp, replications=0, progress=False)
     with pytest.raises(InputError, match=r"replications = 1000000: must be less than or equal to 100000"):
         compare(exp, replications=1_000_000, progress=False)
+
+
+@pytest.mark.parametrize("workers", [0, -1, 10_000, True, 2.5])
+def test_workers_out_of_range_is_refused_before_anything(tmp_path, workers):
+    exp = load_experiment(sweep_file(tmp_path, steps=2))
+    with pytest.raises(
+        InputError, match=r"^--workers: workers = .*: must be a whole number from 1 to \d+ \(4 per core\)$"
+    ):
+        sweep(exp, workers=workers, out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_takes_a_scenario_and_checks_its_names(tmp_path):
+    from sim.core.scenario import scenario_from_dict
+    from sim.experiments.compare import compare
+
+    variants = {"a": {"seed": 1}, "b": {"influence": {"conversion": 0.02}}}
+    c = compare(scenario_from_dict(tiny(variants=variants)), replications=2, workers=1, progress=False)
+    assert c.variants == ["a", "b"] and len(c.runs) == 4
+    with pytest.raises(InputError, match=r"<scenario>: variants = 'x/y': must be a plain name"):
+        compare(scenario_from_dict(tiny(variants={"x/y": {"seed": 1}, "b": {}})), workers=1, progress=False)

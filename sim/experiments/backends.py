@@ -56,6 +56,16 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def check_workers(workers: int | None) -> int:
+    """Local worker processes: all cores by default; more than 4 per core only costs memory."""
+    most = 4 * default_workers()
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= most:
+        raise InputError("--workers", "workers", workers, f"must be a whole number from 1 to {most} (4 per core)")
+    return workers
+
+
 # --- local worker processes that never outlive the main process -------------------------------
 
 
@@ -279,7 +289,7 @@ def execute(
     already = plan.runs - sum(plan.batch_size(b) for b in todo)
     if not todo:
         return already, 0
-    workers = min(workers or default_workers(), len(todo))
+    workers = min(check_workers(workers), len(todo))
     if client is not None:
         backend = _Dask(client, str(client.scheduler.address), DASK_WAIT)
     elif workers == 1:
@@ -336,6 +346,7 @@ def run_plan(
     ``KeyboardInterrupt``) after keeping every finished batch. Notices about what was cleaned up
     from an interrupted run are printed to stderr when ``progress`` and kept in ``notices``.
     """
+    workers = check_workers(workers)
     with contextlib.ExitStack() as stack:
         if out is None:
             folder, kept = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wom-"))) / "out", None

@@ -28,7 +28,7 @@ from sim.experiments.spec import (
     check_work,
     lookup,
     split_count,
-    valid_splits,
+    split_scenarios,
 )
 from sim.reporting.metrics import KPI_UNITS, summarize
 
@@ -58,7 +58,7 @@ def variants(exp: Experiment) -> list[tuple[str, Scenario]]:
     found = [("base", base)] if exp.spec.include_base else []
     found += [(name, base.variant(name, src)) for name in base.variants]
     if exp.spec.split_grid is not None:
-        found += [(split_name(s), base.with_overrides({"budget.split": s}, src)) for s in valid_splits(exp)]
+        found += [(split_name(split), scenario) for split, scenario in split_scenarios(exp)]
     if len(found) < 2:
         raise InputError(
             src,
@@ -172,7 +172,7 @@ class Comparison:
 
 
 def compare(
-    experiment: Experiment | str | Path,
+    experiment: Experiment | Scenario | str | Path,
     *,
     replications: int | None = None,
     reference: str | None = None,

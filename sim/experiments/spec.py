@@ -142,8 +142,18 @@ def load_experiment(path: str | Path) -> Experiment:
     return experiment_from_dict(read_scenario_data(path), Path(path).name)
 
 
-def as_experiment(experiment: Experiment | str | Path) -> Experiment:
-    return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+def as_experiment(experiment: Experiment | Scenario | str | Path) -> Experiment:
+    """The one entry of ``compare`` and ``sweep``: a file, a scenario (its variants, no design) or
+    an experiment."""
+    if isinstance(experiment, Experiment):
+        return experiment
+    if isinstance(experiment, Scenario):
+        source = "<scenario>"
+        check_name(experiment.name, source, "name")
+        for name in experiment.variants:
+            check_name(name, source, "variants")
+        return Experiment(experiment, ExperimentSpec(), source)
+    return load_experiment(experiment)
 
 
 # --- guards, counted before anything is built --------------------------------------------------
@@ -168,21 +178,21 @@ def split_count(exp: Experiment) -> int:
     return check_points(exp, n, "experiment.split_grid", "use a larger step or fewer tiers")
 
 
-def valid_splits(exp: Experiment) -> list[dict[str, float]]:
-    """The split grid's splits, each checked against the scenario (known tiers, affordable posts)."""
+def split_scenarios(exp: Experiment) -> list[tuple[dict[str, float], Scenario]]:
+    """The split grid's splits, each with its scenario (so checked: known tiers, affordable posts)."""
     grid, base, src = exp.spec.split_grid, exp.scenario, exp.source
     names = base.tiers.names
     for tier in grid.tiers:
         if tier not in names:
             raise InputError(src, "experiment.split_grid.tiers", tier, did_you_mean(tier, names, "a tier"))
     split_count(exp)
-    splits = ds.split_grid(grid.tiers, grid.step)
-    for split in splits:
+    found = []
+    for split in ds.split_grid(grid.tiers, grid.step):
         try:
-            base.with_overrides({"budget.split": split}, src)
+            found.append((split, base.with_overrides({"budget.split": split}, src)))
         except InputError as err:
             raise InputError(src, "experiment.split_grid", split, f"{err.key}: {err.allowed}") from None
-    return splits
+    return found
 
 
 def _largest(exp: Experiment, scenarios: Iterable[Scenario], key: str) -> float:

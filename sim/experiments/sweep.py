@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim.core.errors import InputError
 from sim.core.files import atomic_write
+from sim.core.scenario import Scenario
 from sim.experiments import designs as ds
 from sim.experiments.backends import run_plan
 from sim.experiments.figures import fmt_number, label, pyplot, save_figure
@@ -24,7 +25,7 @@ from sim.experiments.spec import (
     check_work,
     lookup,
     split_count,
-    valid_splits,
+    split_scenarios,
 )
 from sim.reporting.metrics import KPI_UNITS, ci95_halfwidth
 
@@ -115,7 +116,7 @@ def design_points(exp: Experiment) -> pd.DataFrame:
     for key, p in params.items():
         frame[key] = [_cast(lookup(resolved, key), v, p.bounded) for v in frame[key]]
     if spec.split_grid is not None:
-        splits = pd.DataFrame([{f"budget.split.{t}": s for t, s in split.items()} for split in valid_splits(exp)])
+        splits = pd.DataFrame([{f"budget.split.{t}": s for t, s in split.items()} for split, _ in split_scenarios(exp)])
         frame = frame.merge(splits, how="cross")
     return frame
 
@@ -181,7 +182,7 @@ class SweepResult:
 
 
 def sweep(
-    experiment: Experiment | str | Path,
+    experiment: Experiment | Scenario | str | Path,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
