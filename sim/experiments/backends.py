@@ -152,7 +152,7 @@ class _Processes:
         pass
 
     def close(self, failed: bool) -> None:
-        if failed:  # do not wait for batches nobody will keep
+        if failed:  # do not wait for batches nobody will keep (3.14 names this terminate_workers)
             for process in list((self.pool._processes or {}).values()):
                 process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -280,7 +280,8 @@ def _drive(backend, batches: Iterator[Batch], handle) -> None:
 def execute(
     plan: Plan, store: Store, *, workers: int | None = None, client=None, progress: bool = True
 ) -> tuple[int, int]:
-    """Run every unfinished batch of ``plan`` into ``store``; returns (runs found done, runs computed).
+    """Run every unfinished batch of ``plan`` into an open ``store`` (``run_plan`` opens it);
+    returns (runs found done, runs computed).
 
     Ctrl-C raises ``Interrupted`` once every finished batch is on disk.
     """
