@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer._click as click  # typer's own copy of click: its exceptions are the ones raised
 
 from sim import __version__
 from sim.core.errors import InputError
+from sim.core.options import Engine
 
 app = typer.Typer(
     add_completion=False,
@@ -58,40 +60,49 @@ def run(
     replications: Annotated[int | None, typer.Option("--replications", "-r", min=1, help="override")] = None,
     seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="override the scenario seed")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>]")] = None,
-    engine: Annotated[str, typer.Option(help="vector (fast) or agents (Mesa agents)")] = "vector",
+    engine: Annotated[Engine, typer.Option(help="vector (fast) or agents (Mesa agents)")] = "vector",
 ) -> None:
-    """Run a scenario: campaign vs no-campaign replications, tables, figures and a report."""
-    from sim.core.files import check_output
-    from sim.core.scenario import load_scenario
+    """Run a scenario (or each of its variants): campaign vs no-campaign replications, tables,
+    figures and a report."""
+    from sim.core import files, limits
+    from sim.core.scenario import as_scenario
     from sim.core.world import World
+    from sim.reporting.outputs import RUN_KIND, write_run_files
     from sim.reporting.runner import run as run_scenario
 
-    try:
-        if engine not in ("vector", "agents"):
-            raise InputError("--engine", "engine", engine, "must be 'vector' or 'agents'")
-        base = load_scenario(file)
-        updates = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
-        base = base.model_copy(update=updates)
-        plans = []  # (folder, scenario, world): the scenario itself, or each of its variants
-        for name in list(base.variants) or [None]:
-            scenario = base.variant(name, str(file)).model_copy(update=updates) if name else base
-            plans.append((name, scenario, World.build(scenario, str(file))))
+    source = str(file)
+    try:  # everything that can be refused is refused here, before any simulation
+        base = as_scenario(file, replications=replications, seed=seed, command="wom run")
+        plans = [(name, base.variant(name, source)) for name in base.variants] or [(None, base)]
+        limits.check(
+            [sc for _, sc in plans],
+            source,
+            engine=engine,
+            what=f"this run of {len(plans)} variants" if len(plans) > 1 else "this run",
+        )
         root = out or Path("results") / base.name
-        for name, _, _ in plans:
-            check_output(root / name if name else root, kind="run")
+        files.check_output(root, kind=RUN_KIND)
+        worlds = [World.build(sc, source) for _, sc in plans]
     except InputError as err:
         fail(err)
-    for name, scenario, world in plans:
-        results = run_scenario(scenario, engine=engine, progress=True, world=world)
-        target = results.write(root / name if name else root)
+    try:
+        with files.replace_outputs(root, kind=RUN_KIND, info={"scenario_hash": base.content_hash()}) as staging:
+            for (name, scenario), world in zip(plans, worlds, strict=True):
+                results = run_scenario(scenario, engine=engine, progress=True, world=world)
+                write_run_files(results, staging / name if name else staging)
+                typer.echo(
+                    f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, "
+                    f"hash {scenario.content_hash()}"
+                )
+                typer.echo(summary_table(results.summary))
+    except KeyboardInterrupt:
         typer.echo(
-            f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, "
-            f"hash {scenario.content_hash()}"
+            f"\ninterrupted: nothing was written to {root} (results are moved in only when all are done)", err=True
         )
-        typer.echo(summary_table(results.summary))
-        typer.echo(f"wrote {target}/ (report.md, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)")
+        raise typer.Exit(130) from None
+    typer.echo(f"\nwrote {root}/ (report.md, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)")
     if len(plans) > 1:
-        typer.echo("\nEach variant ran on its own; `wom compare` adds paired differences between them.")
+        typer.echo(f"One folder per variant ({', '.join(n for n, _ in plans)}); `wom compare` adds paired differences.")
 
 
 @scenario_app.command("show")
@@ -108,18 +119,20 @@ def scenario_show(file: ScenarioFile) -> None:
 
 @scenario_app.command("new")
 def scenario_new(
-    name: Annotated[str, typer.Argument(help="scenario name; writes scenarios/NAME.toml")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="file to write")] = None,
+    name: Annotated[str, typer.Argument(help="scenario name; writes scenarios/NAME.toml", show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="file to write [scenarios/NAME.toml]")] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented template with every key and its default."""
-    from sim.core.files import atomic_write
+    from sim.core import files
     from sim.core.template import template
 
-    path = out or Path("scenarios") / f"{name}.toml"
-    if path.exists() and not force:
-        fail(InputError(str(path), "(file)", str(path), "already exists; use --force to overwrite"))
-    atomic_write(path, lambda tmp: tmp.write_text(template(name)))
+    try:
+        files.check_name(name, "NAME", "NAME")
+        path = files.check_new_file(out or Path("scenarios") / f"{name}.toml", force=force)
+    except InputError as err:
+        fail(err)
+    files.atomic_write_text(path, template(name))
     typer.echo(f"wrote {path}")
 
 
@@ -251,12 +264,25 @@ def validate_cmd(
         fail(err)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The ``wom`` entry point: every usage error or bad input is one line and exit code 2."""
     try:
-        app()
+        code = app(args=argv, prog_name="wom", standalone_mode=False)
     except InputError as err:  # raised by a command that did not catch its own
         typer.echo(f"error: {err}", err=True)
-        sys.exit(2)
+        code = 2
+    except click.exceptions.NoArgsIsHelpError:  # help was printed
+        code = 2
+    except click.exceptions.UsageError as err:  # bad option value, unknown option or command
+        command = err.ctx.command_path if err.ctx else "wom"
+        message = err.format_message().replace("Input should be", "must be").replace("Value error, ", "")
+        message = " ".join(message.split())
+        typer.echo(f"error: {message} (see '{command} --help')", err=True)
+        code = 2
+    except typer.Abort:  # end of input at a prompt
+        typer.echo("error: aborted", err=True)
+        code = 1
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

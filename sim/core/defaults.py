@@ -157,3 +157,50 @@ TIER_PARAM_SOURCES = {
     "niche_focus": NICHE_FOCUS_SOURCE,
     "in_market": IN_MARKET_SOURCE,
 }
+
+
+# --- scenario defaults ---------------------------------------------------------------------------
+# The default of every scenario key that is not a tier curve above, with its source or an explicit
+# ASSUMPTION (docs/model.md gives the same table for readers). The example market is the
+# shipped baseline: a direct-to-consumer launch.
+
+MARKET_POPULATION = 2_000_000  # ASSUMPTION: a national niche market (the baseline scenario)
+MARKET_CONSUMERS = 100_000  # ASSUMPTION: 1 simulated consumer = 20 people, ~1 min for 10 replications
+MARKET_DAYS = 90  # ASSUMPTION: a launch quarter
+MARKET_PRICE = 60.0  # ASSUMPTION: USD, a typical DTC product
+MARKET_UNIT_MARGIN = 25.0  # ASSUMPTION: USD contribution per unit (about 40% of price)
+SEED = 12345  # any fixed number: results are reproducible by default
+REPLICATIONS = 10  # ASSUMPTION: enough for a 95% CI of the mean in a minute
+
+NETWORK_MEAN_DEGREE = 10.0  # ASSUMPTION: within the 5-29 personal-network sizes of Goldenberg, Libai & Muller 2001
+NETWORK_NICHES = 8  # ASSUMPTION: interest communities / market segments
+NETWORK_HOMOPHILY = 0.8  # ASSUMPTION: most ties inside one's niche (homophily, Aral, Muchnik & Sundararajan 2009)
+NETWORK_DEGREE_EXPONENT = 2.5  # ASSUMPTION: a scale-free tail between 2 and 3, as in most social graphs
+NETWORK_CLUSTERING = 0.3  # ASSUMPTION: triangle probability of powerlaw_cluster (Holme & Kim 2002 model)
+NETWORK_REWIRING = 0.1  # ASSUMPTION: small-world regime of Watts & Strogatz 1998
+
+BUDGET_TOTAL = 50_000.0  # ASSUMPTION: USD, the baseline launch budget
+
+CONTRACT_POSTS = 1  # ASSUMPTION: a one-off sponsored post
+CONTRACT_START_DAY = 1
+CONTRACT_INTERVAL_DAYS = 7  # ASSUMPTION: a weekly cadence
+
+SUSCEPTIBILITY_SIGMA = 0.5  # ASSUMPTION: susceptibility varies between people (Aral & Walker 2012)
+SATISFACTION = 0.8  # ASSUMPTION: scores ~ Binomial(10, 0.8): 38% promoters, 12% detractors; classes per Reichheld 2003
+
+TIE_PROB = 0.05  # per tie per talking day (cascade); Kempe, Kleinberg & Tardos 2003 used 0.01 and 0.10
+ACTIVE_DAYS = 0  # adopters talk for ever, as in the Bass model (0 = for ever)
+NEGATIVE_IMPACT = 0.3  # ASSUMPTION: attitude lost per negative message (East, Hammond & Lomax 2008: depends on prior)
+COMPLEX_THRESHOLD = 1  # simple contagion; Centola 2010 for higher thresholds
+
+CONVERSION = 0.01  # ASSUMPTION: purchase chance of one full-trust, relevant, unengaged view
+ENGAGED_BOOST = 3.0  # ASSUMPTION: multiplier for viewers who engage with the post
+WEAROUT_DECAY = 0.6  # weight of the k-th sponsored view is 0.6^(k-1); see WEAROUT_SOURCE
+OFF_NICHE_RELEVANCE = 0.3  # ASSUMPTION: relevance of a post outside the influencer's niche (1 inside)
+BACKLASH_TRUST_DROP = 0.5  # ASSUMPTION: share of trust an influencer loses after a backlash
+ATTRIBUTION_WINDOW = 7  # ASSUMPTION: days, a common affiliate promo-code window
+
+REFERRAL_BUDGET = 0.0  # no referral programme unless asked for
+REFERRAL_REWARD = 10.0  # ASSUMPTION: USD per referred sale
+REFERRAL_CODE_SHARE = 0.5  # ASSUMPTION: share of promoters who take a code
+REFERRAL_TALK_BOOST = 1.5  # ASSUMPTION: a code holder talks 1.5x as much

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 
 class InputError(ValueError):
-    """Bad input from a user file: names the file, the key, the value and what is allowed."""
+    """Bad input from a user file: names the file, the key, the value and what is allowed.
+
+    When the input is a command-line option or an argument rather than a file, pass the option
+    as both ``file`` and ``key``: ``--out /tmp/x: holds files ...`` instead of repeating it.
+    """
 
     def __init__(self, file: str, key: str, value: object, allowed: str) -> None:
         self.file, self.key, self.value, self.allowed = file, key, value, allowed
-        shown = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
-        super().__init__(f"{file}: {key} = {shown}: {allowed}")
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:76] + "..." + shown[-1]
+        if file != key:
+            head = f"{file}: {key} = {shown}"
+        elif key.startswith("-"):  # a command-line option: show it as typed
+            head = f"{key} {value if isinstance(value, str) and len(value) <= 200 else shown}"
+        else:
+            head = f"{key} = {shown}"
+        super().__init__(re.sub(r"[\r\n]+", " ", f"{head}: {allowed}"))  # always one line
 
 
 def did_you_mean(key: str, allowed: list[str], what: str) -> str:

@@ -95,6 +95,13 @@ def check_name(name: object, source: str, key: str) -> str:
     return name
 
 
+def plain_name(text: str, fallback: str = "scenario") -> str:
+    """``text`` made a plain name (a file's stem as a scenario's default name): other characters
+    become ``_``, and an empty result becomes ``fallback``."""
+    name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).replace("..", "_").lstrip("._+-")[:100]
+    return name or fallback
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -156,7 +163,10 @@ def check_output(folder: str | Path, *, key: str = "--out", kind: str | None = N
     if folder.exists() or folder.is_symlink():
         if not folder.is_dir():
             raise InputError(key, key, str(folder), "is a file, not a folder: give a folder for the results")
-        entries = [e for e in os.listdir(folder) if e != LOCK_FILE]
+        try:
+            entries = [e for e in os.listdir(folder) if e != LOCK_FILE]
+        except OSError as exc:
+            raise InputError(key, key, str(folder), f"cannot be read: {exc.strerror}") from None
         mark = read_mark(folder)
         if entries and mark is None:
             raise InputError(
@@ -172,20 +182,44 @@ def check_output(folder: str | Path, *, key: str = "--out", kind: str | None = N
                 str(folder),
                 f"holds wom's {mark.get('kind')} results, not {kind} results: choose another folder",
             )
-        probe = folder
+        _check_writable(folder, folder, key)
     else:
-        probe = folder.parent
-        while not probe.exists():
-            probe = probe.parent
-        if not probe.is_dir():
-            raise InputError(key, key, str(folder), f"cannot be created: {probe} is a file")
-    try:  # the only reliable test (root passes os.access everywhere): make a file and remove it
-        fd, name = tempfile.mkstemp(prefix=".wom-probe.", dir=probe)
+        _check_writable(_existing_parent(folder, key), folder, key)
+    return folder
+
+
+def _existing_parent(path: Path, key: str) -> Path:
+    """The nearest folder above ``path`` that exists (``path`` would be created inside it)."""
+    probe = path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(key, key, str(path), f"cannot be created: {probe} is a file")
+    return probe
+
+
+def _check_writable(folder: Path, target: Path, key: str) -> None:
+    """Make a file in ``folder`` and remove it: the only reliable test (root passes os.access)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".wom-probe.", dir=folder)
         os.close(fd)
         os.unlink(name)
     except OSError as exc:
-        raise InputError(key, key, str(folder), f"is not writable: {exc.strerror}") from None
-    return folder
+        raise InputError(key, key, str(target), f"is not writable: {exc.strerror}") from None
+
+
+def check_new_file(path: str | Path, *, key: str = "--out", force: bool = False) -> Path:
+    """Refuse, before any work, a file wom may not write: a folder, an existing file (unless
+    ``force``), a place under a file, or one that cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(key, key, str(path), "is a folder: give the path of a file to write")
+    if path.exists() and not force:
+        raise InputError(key, key, str(path), "already exists; use --force to overwrite it")
+    if path.exists() and not path.is_file():
+        raise InputError(key, key, str(path), "is not a regular file (a device, pipe or socket)")
+    _check_writable(_existing_parent(path, key), path, key)
+    return path
 
 
 def _mark(folder: Path, kind: str, files: list[str], info: dict) -> None:

@@ -10,177 +10,41 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.core import defaults as cal
-from sim.core.errors import InputError, did_you_mean
-
-
-class Section(BaseModel):
-    """Base for every table: unknown keys are errors, assignments are validated."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Market(Section):
-    population: int = Field(2_000_000, gt=0, description="real people in the market")
-    consumers: int = Field(100_000, ge=10, le=2_000_000, description="simulated consumers")
-    days: int = Field(90, ge=1, le=36_500, description="simulated days")
-    price: float = Field(60.0, gt=0, description="USD per unit")
-    unit_margin: float = Field(25.0, ge=0, description="USD contribution per unit sold")
-
-    @model_validator(mode="after")
-    def _consumers_fit(self) -> Market:
-        if self.consumers > self.population:
-            raise ValueError("consumers must not exceed population")
-        return self
-
-
-NetworkKind = Literal[
-    "niches",
-    "barabasi_albert",
-    "powerlaw_cluster",
-    "watts_strogatz",
-    "erdos_renyi",
-    "complete",
-    "file",
-]
-
-
-class Network(Section):
-    kind: NetworkKind = "niches"
-    mean_degree: float = Field(10.0, gt=0, le=1000)
-    niches: int = Field(8, ge=1, le=1000, description="communities / market segments")
-    homophily: float = Field(0.8, ge=0, le=1, description="share of ties inside one's niche")
-    degree_exponent: float = Field(2.5, gt=2, le=10, description="power-law tail of 'niches'")
-    clustering: float = Field(0.3, ge=0, le=1, description="triangle probability, powerlaw_cluster")
-    rewiring: float = Field(0.1, ge=0, le=1, description="rewiring probability, watts_strogatz")
-    path: str | None = Field(None, description="edge list (.txt/.csv/.edgelist) or GraphML file")
-
-
-class Tier(Section):
-    followers_min: int | None = Field(None, gt=0)
-    followers_max: int | None = Field(None, gt=0)
-    engagement_rate: float | None = Field(None, gt=0, le=1)
-    reach_rate: float | None = Field(None, gt=0, le=1)
-    fake_share: float | None = Field(None, ge=0, lt=1)
-    trust: float | None = Field(None, ge=0, le=1)
-    cost_per_follower: float | None = Field(None, gt=0)
-    backlash_prob: float | None = Field(None, ge=0, le=1)
-    niche_focus: float | None = Field(None, ge=0, le=1)
-    in_market: float | None = Field(None, gt=0, le=1)
-
-
-class Tiers(Section):
-    """A tier preset plus per-tier overrides written as ``[tiers.<name>]`` tables."""
-
-    preset: Literal["stim", "later_fohr", "viral_nation_2019", "insights_atlas"] = "stim"
-    table: dict[str, Tier] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _collect_tier_tables(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        preset = data.get("preset", "stim")
-        known = cal.TIER_PRESETS.get(preset, {})
-        table = dict(data.pop("table", {}) or {})
-        for key in [k for k in data if k != "preset"]:
-            if isinstance(data[key], dict) and key in known:
-                table[key] = data.pop(key)
-            elif isinstance(data[key], dict):
-                allowed = ["preset", *known]
-                raise ValueError(_unknown(key, allowed, f"a tier of preset {preset!r}") + f" @tiers.{key}")
-        data["table"] = table
-        return data
-
-    @model_validator(mode="after")
-    def _fill_defaults(self) -> Tiers:
-        bounds = cal.TIER_PRESETS[self.preset]
-        for name in list(self.table):
-            if name not in bounds:
-                raise ValueError(_unknown(name, list(bounds), f"a tier of preset {self.preset!r}"))
-        full: dict[str, Tier] = {}
-        for name, (lo, hi) in bounds.items():
-            given = self.table.get(name, Tier()).model_dump(exclude_none=True)
-            lo, hi = given.get("followers_min", lo), given.get("followers_max", hi)
-            if hi <= lo:
-                raise ValueError(f"tiers.{name}.followers_max must exceed followers_min ({lo})")
-            full[name] = Tier(**{**cal.tier_defaults(lo, hi), **given})
-        object.__setattr__(self, "table", full)
-        return self
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.table)
-
-
-class Marketplace(Section):
-    candidates: dict[str, int] = Field(default_factory=dict, description="candidates per tier")
-
-
-class Budget(Section):
-    total: float = Field(50_000.0, ge=0, description="USD, influencer fees plus referral rewards")
-    split: dict[str, float] = Field(default_factory=dict)
-    split_unit: Literal["share", "usd"] = "share"
-
-
-class Hiring(Section):
-    policy: Literal["engagement_per_cost", "reach_per_cost", "niche_fit", "random"] = "engagement_per_cost"
-    niches: list[int] = Field(default_factory=lambda: [0], description="target niches, niche_fit")
-
-
-class Contracts(Section):
-    kind: Literal["one_off", "ambassador"] = "one_off"
-    posts: int = Field(1, ge=1, le=1000, description="posts per influencer (one_off)")
-    start_day: int = Field(1, ge=1)
-    interval_days: int = Field(7, ge=1, description="days between an influencer's posts")
-
-
-class Consumers(Section):
-    baseline_p: float = Field(cal.BASS_P, ge=0, le=50, description="Bass p per year")
-    susceptibility_sigma: float = Field(0.5, ge=0, le=3, description="lognormal spread")
-    satisfaction: float = Field(0.8, ge=0, le=1, description="mean NPS score / 10")
-
-
-class WordOfMouth(Section):
-    mode: Literal["bass", "cascade"] = "bass"
-    q: float = Field(cal.BASS_Q, ge=0, le=100, description="Bass q per year (mode bass)")
-    tie_prob: float = Field(0.05, ge=0, lt=1, description="per tie per talking day (cascade)")
-    active_days: int = Field(0, ge=0, description="days an adopter talks; 0 = for ever")
-    negative_ratio: float = Field(cal.NEGATIVE_TO_POSITIVE, ge=0, le=10)
-    negative_impact: float = Field(0.3, ge=0, le=1, description="attitude lost per NWOM hit")
-    promoter_share: float = Field(cal.PROMOTER_REFERRAL_SHARE, ge=0, le=1)
-    complex_threshold: int = Field(1, ge=1, le=50, description="talking neighbours needed")
-
-
-class Influence(Section):
-    conversion: float = Field(0.01, ge=0, le=1, description="purchase chance per full-trust view")
-    engaged_boost: float = Field(3.0, ge=1, le=100)
-    wearout_decay: float = Field(0.6, gt=0, le=1)
-    off_niche_relevance: float = Field(0.3, ge=0, le=1)
-    backlash_trust_drop: float = Field(0.5, ge=0, le=1)
-    attribution_window: int = Field(7, ge=1, description="days a promo-code touch counts")
-
-
-class Referral(Section):
-    enabled: bool = False
-    budget: float = Field(0.0, ge=0, description="USD reserved from budget.total for rewards")
-    reward: float = Field(10.0, ge=0, description="USD per referred sale")
-    code_share: float = Field(0.5, ge=0, le=1, description="share of promoters given a code")
-    talk_boost: float = Field(1.5, ge=1, le=20)
+from sim.core import files, tomlio
+from sim.core.errors import InputError
+from sim.core.sections import (
+    MAX_VARIANTS,
+    Budget,
+    Consumers,
+    Contracts,
+    Hiring,
+    Influence,
+    Market,
+    Marketplace,
+    Network,
+    PlainName,
+    Referral,
+    Section,
+    Tiers,
+    WordOfMouth,
+    _unknown,
+)
+from sim.core.sections import NetworkKind as NetworkKind
+from sim.core.sections import Policy as Policy
+from sim.core.sections import Tier as Tier
 
 
 class Scenario(Section):
-    name: str = "scenario"
-    description: str = ""
-    seed: int = Field(12345, ge=0, lt=2**63)
-    replications: int = Field(10, ge=1, le=100_000)
+    name: PlainName = Field("scenario", description="names the results folder: letters, digits, _ . + -")
+    description: str = Field("", max_length=10_000)
+    seed: int = Field(cal.SEED, ge=0, lt=2**63)
+    replications: int = Field(cal.REPLICATIONS, ge=1, le=100_000)
     market: Market = Field(default_factory=Market)
     network: Network = Field(default_factory=Network)
     tiers: Tiers = Field(default_factory=Tiers)
@@ -192,8 +56,10 @@ class Scenario(Section):
     word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
     influence: Influence = Field(default_factory=Influence)
     referral: Referral = Field(default_factory=Referral)
-    variants: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="named partial scenarios merged over this one (wom compare)"
+    variants: dict[PlainName, dict[str, Any]] = Field(
+        default_factory=dict,
+        max_length=MAX_VARIANTS,
+        description="named partial scenarios merged over this one (wom compare)",
     )
 
     @model_validator(mode="after")
@@ -282,17 +148,7 @@ class Scenario(Section):
         """A copy with dotted-key overrides applied, e.g. ``{"tiers.micro.trust": 0.7}``."""
         data = self.resolved()
         for dotted, value in overrides.items():
-            node = data
-            parts = dotted.split(".")
-            for part in parts[:-1]:
-                if not isinstance(node.get(part), dict):
-                    raise InputError(source, dotted, value, "no such key path in a scenario")
-                node = node[part]
-            if parts[-1] not in node:
-                options = difflib.get_close_matches(parts[-1], list(node), n=1)
-                hint = f"; did you mean {'.'.join([*parts[:-1], options[0]])!r}?" if options else ""
-                raise InputError(source, dotted, value, f"no such key path in a scenario{hint}")
-            node[parts[-1]] = value
+            set_dotted(data, dotted, value, source)
         return scenario_from_dict(data, source)
 
 
@@ -312,8 +168,19 @@ def deep_merge(base: dict, update: dict, path: tuple = ()) -> dict:
     return out
 
 
-def _unknown(key: str, allowed: list[str], what: str) -> str:
-    return "unknown key, " + did_you_mean(key, allowed, what)
+def set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
+    """Set ``data``'s key path ``dotted`` (which must exist) to ``value``, with a did-you-mean."""
+    node = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            raise InputError(source, dotted, value, "no such key path in a scenario")
+        node = node[part]
+    if parts[-1] not in node:
+        options = difflib.get_close_matches(parts[-1], list(node), n=1)
+        hint = f"; did you mean {'.'.join([*parts[:-1], options[0]])!r}?" if options else ""
+        raise InputError(source, dotted, value, f"no such key path in a scenario{hint}")
+    node[parts[-1]] = value
 
 
 def _field_names(model: type[BaseModel], path: tuple) -> list[str]:
@@ -332,6 +199,8 @@ def _error_line(source: str, data: dict, err: dict) -> InputError:
     loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
     if loc[:2] == ("tiers", "table"):
         loc = ("tiers", *loc[2:])
+    if loc and loc[-1] == "[key]":  # a bad name of a table (a variant's name): show the name itself
+        loc = loc[:-2]
     msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     if "@" in msg:  # model-level check that names its own key
         msg, key = msg.rsplit(" @", 1)
@@ -345,11 +214,17 @@ def _error_line(source: str, data: dict, err: dict) -> InputError:
         return InputError(source, key, err.get("input"), _unknown(str(loc[-1]), allowed, "a known key"))
     if "ctx" in err and "expected" in err["ctx"]:
         msg = f"must be one of {err['ctx']['expected']}"
+    elif err["type"] == "finite_number":
+        msg = "must be a finite number (not inf or nan)"
+    elif err["type"] in ("int_type", "float_type") and isinstance(err.get("input"), bool):
+        msg = msg.replace("must be a valid", "must be a number, not true/false: a valid")
     return InputError(source, key, err.get("input"), msg)
 
 
 def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
     """Validate plain data as a scenario; the first problem becomes one ``InputError``."""
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", type(data).__name__, "a scenario must be a table of keys")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -357,25 +232,29 @@ def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
 
 
 EXPERIMENT_TABLE = "experiment"  # a file's design for wom compare / wom sweep (sim.experiments)
-# Tables a scenario file may carry for one command; each is read by that command's own module,
-# and ``load_scenario`` sets them aside.
-TOOL_TABLES = (EXPERIMENT_TABLE, "plan", "hire", "calibrate")
+# Tables a scenario file may carry for one command, and the command that reads each: that
+# command's own module reads the table, ``load_scenario`` sets it aside and ``wom run`` refuses it.
+TOOL_TABLES = {
+    EXPERIMENT_TABLE: "wom compare or wom sweep",
+    "plan": "wom plan",
+    "hire": "wom hire",
+    "calibrate": "wom calibrate",
+}
 
 
 def read_scenario_data(path: str | Path) -> dict[str, Any]:
-    """Parse a scenario file into plain data: name defaults to the file's stem, graph paths are
-    made relative to the file. Unreadable or malformed files raise one ``InputError``."""
+    """Parse a scenario file into plain data: name defaults to the file's stem (made a plain
+    name), graph paths are made relative to the file. Unreadable, oversized, binary, malformed
+    or too deeply nested files raise one ``InputError``."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(str(path), "(file)", str(path), "no such scenario file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(path), "(syntax)", str(exc), "the file must be valid TOML") from None
-    data.setdefault("name", path.stem)
-    for table in [data, *(v for v in (data.get("variants") or {}).values() if isinstance(v, dict))]:
+    data = tomlio.loads(files.read_text(path, what="scenario", limit=files.SCENARIO_LIMIT), str(path))
+    data.setdefault("name", files.plain_name(path.stem))
+    variants = data.get("variants")
+    for table in (
+        [data, *(v for v in variants.values() if isinstance(v, dict))] if isinstance(variants, dict) else [data]
+    ):
         network = table.get("network")
-        if isinstance(network, dict) and isinstance(network.get("path"), str):
+        if isinstance(network, dict) and isinstance(network.get("path"), str) and network["path"]:
             graph = Path(network["path"])
             if not graph.is_absolute():
                 network["path"] = str((path.parent / graph).resolve())
@@ -383,12 +262,77 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a TOML scenario and its variants; an ``[experiment]`` table is left to
-    ``wom compare`` / ``wom sweep``."""
-    data = read_scenario_data(path)
-    for table in TOOL_TABLES:
-        data.pop(table, None)
-    scenario = scenario_from_dict(data, str(path))
-    for name in scenario.variants:
-        scenario.variant(name, str(path))  # every variant must validate too
+    """Read and validate a TOML scenario and its variants; command tables (``TOOL_TABLES``,
+    such as ``[experiment]``) are set aside for their commands."""
+    return as_scenario(path)
+
+
+def as_scenario(
+    source: Scenario | str | Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    source_name: str | None = None,
+    command: str | None = None,
+) -> Scenario:
+    """The one validated entry for a scenario from a file, an object or either with overrides.
+
+    ``replications``, ``seed`` and the dotted-key ``overrides`` apply to the scenario and to
+    every variant (they win over a variant's own value), and are validated like the file
+    itself, so a bad override is one ``InputError`` line naming it. Every variant is validated,
+    and the scenario and each variant must fit the work and memory limits (``sim.core.limits``).
+    A file's command tables (``TOOL_TABLES``) are set aside, or refused when ``command`` (the
+    command reading the file, e.g. ``"wom run"``) is not the one they are for.
+    """
+    from sim.core import limits
+
+    if isinstance(source, Scenario):
+        name = source_name or "<scenario>"
+        data = source.resolved()
+    elif isinstance(source, str | Path):
+        name = source_name or str(source)
+        data = read_scenario_data(source)
+        for table, reader in TOOL_TABLES.items():
+            if command is not None and table in data:
+                raise InputError(
+                    name,
+                    table,
+                    data[table],
+                    f"is read by {reader}, not {command}: run {reader.split(' or ')[0]} {source}, "
+                    f"or remove the table to {command.removeprefix('wom ')} the scenario alone",
+                )
+            data.pop(table, None)
+    else:
+        raise InputError(
+            source_name or "scenario", "scenario", type(source).__name__, "must be a Scenario or a scenario file's path"
+        )
+    scenario = scenario_from_dict(data, name)
+    given = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
+    given.update(overrides or {})
+    if given:  # on the resolved data, where every key path exists
+        data = scenario.resolved()
+        for dotted, value in given.items():
+            set_dotted(data, dotted, value, dotted)
+            for variant in data.get("variants", {}).values():
+                _drop_dotted(variant, dotted)
+    try:
+        scenario = scenario_from_dict(data, name) if given else scenario
+        for variant in scenario.variants:
+            limits.check(scenario.variant(variant, name), name, what=f"variant {variant}")
+        limits.check(scenario, name)
+    except InputError as err:
+        hit = next((k for k in given if err.key == k or err.key.startswith(f"{k}.")), None)
+        if hit is None:
+            raise
+        raise InputError(hit, err.key, err.value, err.allowed) from None
     return scenario
+
+
+def _drop_dotted(data: Any, dotted: str) -> None:
+    """Remove a key path from a variant's table, so an override wins over the variant too."""
+    *parents, last = dotted.split(".")
+    for part in parents:
+        data = data.get(part) if isinstance(data, dict) else None
+    if isinstance(data, dict):
+        data.pop(last, None)

@@ -12,6 +12,8 @@ from sim import __version__
 from sim.core import tomlio
 from sim.core.files import replace_outputs
 
+RUN_KIND = "run"  # the owner marker's kind for wom run's folders
+
 
 def _clean(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -33,28 +35,36 @@ def resolved_toml(scenario) -> str:
 
 
 def write_results(results, out_dir) -> Path:
-    """All files of ``wom run``: tables, summary, resolved scenario, figures and report."""
+    """All files of ``wom run`` into ``out_dir``, which must be new, empty or wom's own run folder."""
+    out_dir = Path(out_dir)
+    with replace_outputs(out_dir, kind=RUN_KIND, info={"scenario_hash": results.scenario.content_hash()}) as tmp:
+        write_run_files(results, tmp)
+    return out_dir
+
+
+def write_run_files(results, folder: Path) -> Path:
+    """A run's tables, summary, resolved scenario, figures and report, into ``folder`` (a staging
+    folder of ``replace_outputs``: nothing here checks or replaces anything)."""
     from sim.reporting.figures import make_figures
     from sim.reporting.report import write_report
 
-    out_dir = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
     sc = results.scenario
-    with replace_outputs(out_dir, kind="run", info={"scenario_hash": sc.content_hash()}) as tmp:
-        summary = {
-            "scenario": sc.name,
-            "scenario_hash": sc.content_hash(),
-            "seed": sc.seed,
-            "replications": sc.replications,
-            "version": __version__,
-            "units": {"people": "real market members (simulated consumers x scale)", "money": "USD"},
-            "kpis": results.summary,
-        }
-        (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
-        results.daily.to_csv(tmp / "daily.csv", index=False)
-        results.kpis.to_csv(tmp / "replications.csv", index=False)
-        results.tiers.to_csv(tmp / "tiers.csv", index=False)
-        results.influencers.to_csv(tmp / "influencers.csv", index=False)
-        (tmp / "scenario.resolved.toml").write_text(resolved_toml(sc))
-        figures = make_figures(results, tmp / "figures")
-        write_report(results, tmp / "report.md", figures)
-    return out_dir
+    summary = {
+        "scenario": sc.name,
+        "scenario_hash": sc.content_hash(),
+        "seed": sc.seed,
+        "replications": sc.replications,
+        "version": __version__,
+        "units": {"people": "real market members (simulated consumers x scale)", "money": "USD"},
+        "kpis": results.summary,
+    }
+    (folder / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
+    results.daily.to_csv(folder / "daily.csv", index=False)
+    results.kpis.to_csv(folder / "replications.csv", index=False)
+    results.tiers.to_csv(folder / "tiers.csv", index=False)
+    results.influencers.to_csv(folder / "influencers.csv", index=False)
+    (folder / "scenario.resolved.toml").write_text(resolved_toml(sc))
+    figures = make_figures(results, folder / "figures")
+    write_report(results, folder / "report.md", figures)
+    return folder

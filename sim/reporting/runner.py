@@ -4,14 +4,17 @@ the same random streams, and the results are gathered into tidy pandas frames.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from sim import __version__
+from sim.core import limits
 from sim.core.engine import ConsumerState
-from sim.core.model import Engine, InfluenceModel
-from sim.core.scenario import Scenario
+from sim.core.errors import InputError
+from sim.core.model import ENGINES, Engine, InfluenceModel
+from sim.core.scenario import Scenario, as_scenario
 from sim.core.world import World
 from sim.reporting.metrics import replication_kpis, summarize, tier_rows
 
@@ -82,29 +85,31 @@ def _ids(scenario: Scenario, replication: int) -> dict:
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     *,
     replications: int | None = None,
     seed: int | None = None,
-    engine: str = "vector",
+    engine: Engine = "vector",
     progress: bool = False,
     world: World | None = None,
 ) -> Results:
-    """Run a scenario's replications and return tidy results.
+    """Run a scenario (an object or a file's path) and return tidy results.
+
+    ``replications`` and ``seed`` override the scenario's and are validated like it
+    (``sim.core.scenario.as_scenario``); bad input raises one ``InputError``.
 
     >>> from sim import Scenario, run
     >>> res = run(Scenario(market={"consumers": 500, "population": 10_000, "days": 10}), replications=2)
     >>> len(res.kpis)
     2
     """
-    updates = {}
-    if replications is not None:
-        updates["replications"] = replications
-    if seed is not None:
-        updates["seed"] = seed
-    if updates:
-        scenario = scenario.model_copy(update=updates)
-    world = world or World.build(scenario)
+    if engine not in ENGINES:
+        raise InputError("engine", "engine", engine, f"must be one of {', '.join(ENGINES)}")
+    source = str(scenario) if isinstance(scenario, str | Path) else "<scenario>"
+    scenario = as_scenario(scenario, replications=replications, seed=seed)
+    if engine != "vector":
+        limits.check(scenario, source, engine=engine)
+    world = world or World.build(scenario, source)
     daily, kpis, tiers, infl = [], [], [], []
     final_state = None
     bar = tqdm(range(scenario.replications), desc=f"{scenario.name}", unit="rep", disable=not progress)
