@@ -25,15 +25,15 @@ app.add_typer(scenario_app, name="scenario")
 ScenarioFile = Annotated[Path, typer.Argument(help="scenario TOML file", show_default=False)]
 
 HEADLINE = [
-    ("adopters", "Adopters (campaign)", "{:,.0f}"),
-    ("baseline_adopters", "Adopters (no campaign)", "{:,.0f}"),
-    ("incremental_adopters", "Incremental adopters", "{:,.0f}"),
-    ("incremental_revenue", "Incremental revenue, USD", "{:,.0f}"),
-    ("spend", "Spend, USD", "{:,.0f}"),
-    ("roi", "ROI (incremental profit / spend)", "{:+.2f}"),
-    ("cpa", "CPA, USD per incremental adopter", "{:,.2f}"),
-    ("cpe", "CPE, USD per engagement", "{:,.3f}"),
-    ("nps", "NPS of adopters", "{:+.1f}"),
+    ("adopters", "Adopters (campaign)"),
+    ("baseline_adopters", "Adopters (no campaign)"),
+    ("incremental_adopters", "Incremental adopters"),
+    ("incremental_revenue", "Incremental revenue, USD"),
+    ("spend", "Spend, USD"),
+    ("roi", "ROI (incremental profit / spend)"),
+    ("cpa", "CPA, USD per incremental adopter"),
+    ("cpe", "CPE, USD per engagement"),
+    ("nps", "NPS of adopters"),
 ]
 
 
@@ -44,13 +44,15 @@ def fail(err: InputError) -> None:
 
 def summary_table(summary: dict) -> str:
     """The terminal's short KPI table: mean and 95% confidence interval of the mean."""
+    from sim.reporting.report import format_kpi
+
     lines = [f"{'KPI':34} {'mean':>14}   95% CI"]
-    for key, label, fmt in HEADLINE:
+    for key, label in HEADLINE:
         s = summary.get(key)
         if s is None or s["n"] == 0:
             continue
-        ci = "" if s["n"] < 2 else f"[{fmt.format(s['ci95_low'])}, {fmt.format(s['ci95_high'])}]"
-        lines.append(f"{label:34} {fmt.format(s['mean']):>14}   {ci}")
+        ci = "" if s["n"] < 2 else f"[{format_kpi(s['ci95_low'], key)}, {format_kpi(s['ci95_high'], key)}]"
+        lines.append(f"{label:34} {format_kpi(s['mean'], key):>14}   {ci}")
     return "\n".join(lines)
 
 
@@ -129,7 +131,9 @@ def scenario_new(
 
     try:
         files.check_name(name, "NAME", "NAME")
-        path = files.check_new_file(out or Path("scenarios") / f"{name}.toml", force=force)
+        path = files.check_new_file(
+            out or Path("scenarios") / f"{name}.toml", key="--out" if out else None, force=force
+        )
     except InputError as err:
         fail(err)
     files.atomic_write_text(path, template(name))

@@ -138,3 +138,62 @@ def test_owned_folder_removes_a_folder_it_created_when_nothing_was_written(tmp_p
     with pytest.raises(KeyboardInterrupt), files.owned_folder(out, kind="sweep"):
         raise KeyboardInterrupt
     assert not out.exists()
+
+
+# --- a user's folder survives every command that takes --out -------------------------------------
+
+TINY = "replications = 2\n[market]\nconsumers = 200\npopulation = 20000\ndays = 4\n"
+VARIANTS = TINY + "[variants.a]\nseed = 1\n[variants.b]\nseed = 2\n"
+SWEEP = TINY + '[experiment]\nparameters = { "market.days" = [3, 4] }\n'
+OWN = {  # wom's commands: the folder is refused before any work and nothing changes
+    "run": ["run", "tiny.toml", "--out", "user"],
+    "run_variants": ["run", "variants.toml", "--out", "user"],
+    "validate": ["validate", "--quick", "--only", "bass", "--out", "user"],
+    "scenario_new_folder": ["scenario", "new", "mine", "--out", "user"],
+    "scenario_new_file": ["scenario", "new", "mine", "--out", "user/notes.txt"],
+}
+OTHERS = {  # commands whose output folders other work is tightening: the user's file must survive
+    "compare": ["compare", "variants.toml", "--workers", "1", "--out", "user"],
+    "sweep": ["sweep", "sweep.toml", "--workers", "1", "--out", "user"],
+    "animate": ["animate", "tiny.toml", "--days", "2", "--out", "user/spread.gif"],
+}
+
+
+def _workspace(d):
+    (d / "tiny.toml").write_text(TINY)
+    (d / "variants.toml").write_text(VARIANTS)
+    (d / "sweep.toml").write_text(SWEEP)
+    (d / "user").mkdir()
+    (d / "user" / "notes.txt").write_text("the user's own notes")
+
+
+@pytest.mark.parametrize("command", sorted(OWN))
+def test_wom_refuses_a_users_folder_and_changes_nothing(command, tmp_path):
+    from tests.badinput import assert_refused
+
+    _workspace(tmp_path)
+    assert_refused(OWN[command], tmp_path, ["user"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(OTHERS))
+def test_a_users_file_survives_every_other_command(command, tmp_path):
+    from tests.badinput import run_wom
+
+    _workspace(tmp_path)
+    run_wom(OTHERS[command], tmp_path)
+    assert (tmp_path / "user" / "notes.txt").read_text() == "the user's own notes"
+
+
+@pytest.mark.slow
+def test_rerunning_into_wom_folder_keeps_a_file_the_user_added(tmp_path):
+    from tests.badinput import run_wom
+
+    _workspace(tmp_path)
+    assert run_wom(["run", "variants.toml", "--out", "res"], tmp_path).code == 0
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == [".wom-output.json", "a", "b"]
+    (tmp_path / "res" / "a" / "my-notes.md").write_text("mine")
+    assert run_wom(["run", "tiny.toml", "--out", "res"], tmp_path).code == 0  # now a plain run: a/ and b/ go
+    assert (tmp_path / "res" / "a" / "my-notes.md").read_text() == "mine"
+    assert not (tmp_path / "res" / "b").exists() and (tmp_path / "res" / "report.md").exists()
+    assert stat.S_IMODE((tmp_path / "res" / "report.md").stat().st_mode) & 0o044 == 0o044  # group/others read

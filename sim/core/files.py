@@ -208,17 +208,25 @@ def _check_writable(folder: Path, target: Path, key: str) -> None:
         raise InputError(key, key, str(target), f"is not writable: {exc.strerror}") from None
 
 
-def check_new_file(path: str | Path, *, key: str = "--out", force: bool = False) -> Path:
+def check_new_file(path: str | Path, *, key: str | None = "--out", force: bool = False) -> Path:
     """Refuse, before any work, a file wom may not write: a folder, an existing file (unless
-    ``force``), a place under a file, or one that cannot be written."""
+    ``force``), a place under a file, or one that cannot be written. ``key`` names the option
+    that gave the path (None: a default path, named by itself)."""
     path = Path(path)
+
+    def refuse(allowed: str) -> InputError:
+        return InputError(key, key, str(path), allowed) if key else InputError(str(path), "(file)", str(path), allowed)
+
     if path.is_dir():
-        raise InputError(key, key, str(path), "is a folder: give the path of a file to write")
+        raise refuse("is a folder: give the path of a file to write")
     if path.exists() and not force:
-        raise InputError(key, key, str(path), "already exists; use --force to overwrite it")
+        raise refuse("already exists; use --force to overwrite it")
     if path.exists() and not path.is_file():
-        raise InputError(key, key, str(path), "is not a regular file (a device, pipe or socket)")
-    _check_writable(_existing_parent(path, key), path, key)
+        raise refuse("is not a regular file (a device, pipe or socket)")
+    try:
+        _check_writable(_existing_parent(path, key or str(path)), path, key or str(path))
+    except InputError as err:
+        raise refuse(err.allowed) from None
     return path
 
 
@@ -266,6 +274,9 @@ def replace_outputs(target: str | Path, *, kind: str, info: dict | None = None, 
         for rel in previous - set(files):
             with contextlib.suppress(FileNotFoundError):
                 (target / rel).unlink()
+            for parent in Path(rel).parents[:-1]:  # folders wom made and has now emptied
+                with contextlib.suppress(OSError):
+                    (target / parent).rmdir()
         _mark(target, kind, files, info or {})
     finally:
         shutil.rmtree(staging, ignore_errors=True)

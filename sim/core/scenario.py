@@ -1,13 +1,14 @@
-"""Scenario files: the TOML schema (pydantic), loading, tier presets and precise errors.
+"""Scenarios: the whole schema (its tables are in ``sections``), loading, overrides and errors.
 
-A scenario is plain data. ``load_scenario`` turns a TOML file into a validated ``Scenario``
-whose every default is explicit (``resolved()``); any error becomes one ``InputError`` line
-naming the file, the dotted key, the bad value and what is allowed.
+A scenario is plain data. ``as_scenario`` is the one validated entry: it turns a TOML file or
+a ``Scenario`` (with replications, seed or dotted-key overrides) into a validated ``Scenario``
+whose every default is explicit (``resolved()``), and checks the job fits the machine
+(``limits``). Any error becomes one ``InputError`` line naming the file, the dotted key, the
+bad value and what is allowed.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from pathlib import Path
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.core import defaults as cal
 from sim.core import files, tomlio
-from sim.core.errors import InputError
+from sim.core.errors import InputError, closest
 from sim.core.sections import (
     MAX_VARIANTS,
     Budget,
@@ -69,13 +70,11 @@ class Scenario(Section):
             ("marketplace.candidates", self.marketplace.candidates),
             ("budget.split", self.budget.split),
         ):
-            for key, value in mapping.items():
+            for key in mapping:
                 if key not in names:
                     raise ValueError(
                         _unknown(key, names, f"a tier of preset {self.tiers.preset!r}") + f" @{section}.{key}"
                     )
-                if value < 0:
-                    raise ValueError(f"must be >= 0 @{section}.{key}")
         if not self.marketplace.candidates:
             object.__setattr__(
                 self.marketplace,
@@ -177,8 +176,8 @@ def set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
             raise InputError(source, dotted, value, "no such key path in a scenario")
         node = node[part]
     if parts[-1] not in node:
-        options = difflib.get_close_matches(parts[-1], list(node), n=1)
-        hint = f"; did you mean {'.'.join([*parts[:-1], options[0]])!r}?" if options else ""
+        guess = closest(parts[-1], list(node))
+        hint = f"; did you mean {'.'.join([*parts[:-1], guess])!r}?" if guess else ""
         raise InputError(source, dotted, value, f"no such key path in a scenario{hint}")
     node[parts[-1]] = value
 
@@ -217,7 +216,7 @@ def _error_line(source: str, data: dict, err: dict) -> InputError:
     elif err["type"] == "finite_number":
         msg = "must be a finite number (not inf or nan)"
     elif err["type"] in ("int_type", "float_type") and isinstance(err.get("input"), bool):
-        msg = msg.replace("must be a valid", "must be a number, not true/false: a valid")
+        msg = f"must be a {'whole ' if err['type'] == 'int_type' else ''}number, not true or false"
     return InputError(source, key, err.get("input"), msg)
 
 

@@ -16,13 +16,14 @@ from sim.core import files
 from sim.core.errors import InputError, did_you_mean
 
 MAX_PEOPLE = 10_000_000_000  # more than the world's 8.1 billion people
+MAX_CONSUMERS = 2_000_000  # the engines keep ~15 arrays per consumer; more ties are guarded by sim.core.limits
 MAX_DAYS = 36_500  # a century of days
 MAX_FOLLOWERS = 1_000_000_000  # the largest accounts have about 650 million followers
 MAX_UNIT_USD = 1_000_000.0  # price, margin or reward of one unit: a house is not bought on word of mouth
 MAX_BUDGET_USD = 1e12  # over 100x the largest advertiser's yearly budget
 MAX_COST_PER_FOLLOWER = 10.0  # USD: 1,000x the cited 0.01 rule of thumb
 MAX_CANDIDATES = 100_000  # per tier: hiring walks them in Python (~1 s) and keeps 12 numbers each
-MAX_NICHES = 1_000
+MAX_NICHES = 1_000  # segments a report can still name
 MAX_VARIANTS = 1_000  # each variant is a full run
 
 
@@ -46,7 +47,7 @@ class Section(BaseModel):
 
 class Market(Section):
     population: int = Field(cal.MARKET_POPULATION, gt=0, le=MAX_PEOPLE, description="real people in the market")
-    consumers: int = Field(cal.MARKET_CONSUMERS, ge=10, le=2_000_000, description="simulated consumers")
+    consumers: int = Field(cal.MARKET_CONSUMERS, ge=10, le=MAX_CONSUMERS, description="simulated consumers")
     days: Day = Field(cal.MARKET_DAYS, description="simulated days")
     price: float = Field(cal.MARKET_PRICE, gt=0, le=MAX_UNIT_USD, description="USD per unit")
     unit_margin: float = Field(

@@ -20,11 +20,13 @@ def loads(text: str, source: str) -> dict[str, Any]:
         raise InputError(source, "(syntax)", str(exc), "the file must be valid TOML") from None
     except RecursionError:  # arrays or inline tables nested hundreds deep
         raise InputError(
-            source, "(nesting)", "too deep to read", f"tables and arrays may nest {MAX_DEPTH} levels"
+            source, "(nesting)", "too deep to read", f"tables and arrays may nest at most {MAX_DEPTH} levels"
         ) from None
     depth = nesting(data)
     if depth > MAX_DEPTH:
-        raise InputError(source, "(nesting)", f"{depth} levels", f"tables and arrays may nest {MAX_DEPTH} levels")
+        raise InputError(
+            source, "(nesting)", f"{depth} levels", f"tables and arrays may nest at most {MAX_DEPTH} levels"
+        )
     return data
 
 

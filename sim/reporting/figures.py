@@ -51,19 +51,22 @@ def sources_figure(daily: pd.DataFrame, sources: list[str], path: Path) -> Path:
         xlabel="day",
         ylabel="new adopters (people per day)",
     )
-    ax.legend(loc="upper right", fontsize=8, title="source")
+    if mean.shape[1]:
+        ax.legend(loc="upper right", fontsize=8, title="source")
+    else:
+        ax.text(0.5, 0.5, "nobody adopted", transform=ax.transAxes, ha="center")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
 
 def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
     order = list(dict.fromkeys(tiers["tier"]))
-    g = tiers.groupby("tier")
     panels = [
         ("spend", "Spend by tier", "USD"),
         ("incremental_adopters", "Incremental adopters by tier", "people"),
         ("roi", "ROI by tier", "(incremental profit - spend) / spend"),
     ]
+    g = tiers.astype({col: float for col, _, _ in panels}).groupby("tier")  # object columns when nobody was hired
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
     for ax, (col, title, unit) in zip(axes, panels, strict=True):
         mean = g[col].mean().reindex(order)

@@ -28,12 +28,16 @@ REPORT_KPIS = [
 ]
 
 
-def _fmt(v: float, key: str) -> str:
+def format_kpi(v: float | None, key: str) -> str:
+    """A KPI's value as people read it: money per unit with cents, ratios signed, counts whole;
+    "n/a" where the KPI is undefined (no spend, no engagement, nobody adopted)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
     if key == "roi":
         return f"{v:+.2f}"
-    if key in ("cpa", "attributed_cpa", "cpe", "cpm"):
+    if key == "cpe":  # engagements cost cents
+        return f"{v:,.3f}"
+    if key in ("cpa", "attributed_cpa", "cpm"):
         return f"{v:,.2f}"
     if key == "nps":
         return f"{v:+.1f}"
@@ -44,9 +48,9 @@ def kpi_table(summary: dict) -> str:
     rows = ["| KPI | unit | mean | 95% CI of mean | 95% range of outcomes |", "|---|---|---:|---:|---:|"]
     for k in REPORT_KPIS:
         s = summary[k]
-        ci = f"{_fmt(s['ci95_low'], k)} to {_fmt(s['ci95_high'], k)}" if s["n"] > 1 else "n/a"
+        ci = f"{format_kpi(s['ci95_low'], k)} to {format_kpi(s['ci95_high'], k)}" if s["n"] > 1 else "n/a"
         rows.append(
-            f"| {k} | {KPI_UNITS[k]} | {_fmt(s['mean'], k)} | {ci} | {_fmt(s['p2_5'], k)} to {_fmt(s['p97_5'], k)} |"
+            f"| {k} | {KPI_UNITS[k]} | {format_kpi(s['mean'], k)} | {ci} | {format_kpi(s['p2_5'], k)} to {format_kpi(s['p97_5'], k)} |"
         )
     return "\n".join(rows)
 
@@ -70,26 +74,66 @@ def tier_table(frame) -> str:
     for _, r in frame.iterrows():
         cells = [str(r["tier"])]
         for c in cols[1:]:
-            v = r[c]
-            cells.append(
-                "n/a" if v != v else (f"{v:+.2f}" if c == "roi" else f"{v:,.2f}" if c == "cpe" else f"{v:,.0f}")
-            )
+            cells.append(format_kpi(float(r[c]), c))
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
+def _ci(s: dict, key: str) -> str:
+    """ " (95% CI a to b)" for a KPI summary, or nothing when there is no interval."""
+    if s["n"] < 2 or math.isnan(s["ci95_low"]):
+        return ""
+    return f" (95% CI {format_kpi(s['ci95_low'], key)} to {format_kpi(s['ci95_high'], key)})"
+
+
+def degenerate(results) -> list[str]:
+    """Plain words for a world in which part of the model cannot act (no ties, nothing hired,
+    no sponsored view, nobody adopting), so a reader knows why some numbers are zero or n/a."""
+    world, sc, s = results.world, results.scenario, results.summary
+    notes = []
+    if not world.graph.complete and world.graph.edges == 0:
+        notes.append(
+            f"**No ties**: the network's {world.n:,} consumer{'s have' if world.n > 1 else ' has'} no ties, so word "
+            "of mouth cannot spread; every adoption comes from the baseline rate or a sponsored post."
+        )
+    if len(world.roster) == 0:
+        if sc.budget.total - sc.referral.budget <= 0:
+            notes.append("**Nothing to spend** on influencers: the campaign world is the no-campaign world.")
+        else:
+            notes.append(
+                "**Nothing could be spent**: no candidate's contract fits its tier's money "
+                f"({sc.budget.total - sc.referral.budget:,.0f} USD for fees), so no influencer was hired and the "
+                "campaign world is the no-campaign world."
+            )
+    elif not s["impressions"]["mean"] > 0:
+        notes.append(
+            f"**No sponsored view reached anyone**: one simulated consumer stands for {world.scale:,.0f} people, so "
+            "each influencer's in-market audience rounds to no simulated consumer; simulate more consumers or a "
+            "smaller population."
+        )
+    elif not s["engagements"]["mean"] > 0:
+        notes.append("**No engagement**: sponsored posts were seen but nobody engaged, so CPE is n/a.")
+    if not s["adopters"]["mean"] > 0 and not s["baseline_adopters"]["mean"] > 0:
+        notes.append(f"**Nobody adopted** in either world within {sc.market.days} days: there is no effect to measure.")
+    return notes
+
+
 def findings(results) -> list[str]:
     s = results.summary
-    inc, spend = s["incremental_adopters"], s["spend"]["mean"]
-    lines = [
-        f"- The campaign adds **{inc['mean']:,.0f}** adopters over the no-campaign market "
-        f"(95% CI {inc['ci95_low']:,.0f} to {inc['ci95_high']:,.0f}) for **{spend:,.0f} USD** of spend.",
-        f"- ROI on incremental profit: **{s['roi']['mean']:+.2f}** (95% CI {s['roi']['ci95_low']:+.2f} "
-        f"to {s['roi']['ci95_high']:+.2f}); a negative ROI means the margin on extra sales does not repay the spend.",
-        f"- Promo-code (last-touch) attribution credits **{s['attributed_sales']['mean']:,.0f}** sales, against "
-        f"{inc['mean']:,.0f} truly incremental: attributed sales include buyers who would have bought anyway "
-        "and miss sales passed on by word of mouth.",
+    inc, spend = s["incremental_adopters"], s["spend"]
+    lines = [f"- {note}" for note in degenerate(results)]
+    lines += [
+        f"- The campaign adds **{format_kpi(inc['mean'], 'incremental_adopters')}** adopters over the no-campaign market"
+        f"{_ci(inc, 'incremental_adopters')} for **{format_kpi(spend['mean'], 'spend')} USD** of spend.",
     ]
+    if spend["mean"] > 0:
+        lines += [
+            f"- ROI on incremental profit: **{format_kpi(s['roi']['mean'], 'roi')}**{_ci(s['roi'], 'roi')}; a negative ROI "
+            "means the margin on extra sales does not repay the spend.",
+            f"- Promo-code (last-touch) attribution credits **{format_kpi(s['attributed_sales']['mean'], 'attributed_sales')}"
+            f"** sales, against {format_kpi(inc['mean'], 'incremental_adopters')} truly incremental: attributed sales "
+            "include buyers who would have bought anyway and miss sales passed on by word of mouth.",
+        ]
     tiers = results.tier_summary()
     for _, t in tiers[tiers["allocated"] > 0].iterrows():
         if t["spend"] < 0.5 * t["allocated"]:
@@ -97,14 +141,15 @@ def findings(results) -> list[str]:
                 f"- **{t['tier']}**: only {t['spend']:,.0f} of {t['allocated']:,.0f} USD could be spent: "
                 "few candidates' contracts fit that money (see `influencers.csv`, `contracts`)."
             )
-    spent = tiers[tiers["spend"] > 0]
+    spent = tiers[(tiers["spend"] > 0) & tiers["roi"].notna()]
     if len(spent) > 1:
         best = spent.loc[spent["roi"].idxmax()]
-        cheapest = spent.loc[spent["cpe"].idxmin()]
-        lines.append(
-            f"- Best tier by ROI: **{best['tier']}** ({best['roi']:+.2f}); lowest cost per engagement: "
-            f"**{cheapest['tier']}** ({cheapest['cpe']:,.2f} USD)."
-        )
+        line = f"- Best tier by ROI: **{best['tier']}** ({format_kpi(best['roi'], 'roi')})"
+        engaged = spent[spent["cpe"].notna()]
+        if len(engaged):
+            cheapest = engaged.loc[engaged["cpe"].idxmin()]
+            line += f"; lowest cost per engagement: **{cheapest['tier']}** ({format_kpi(cheapest['cpe'], 'cpe')} USD)"
+        lines.append(line + ".")
     return lines
 
 
