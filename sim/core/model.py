@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import mesa
 import numpy as np
@@ -22,12 +22,12 @@ from sim.core import engine as eng
 from sim.core import rules
 from sim.core.agents import Consumer, Influencer
 from sim.core.errors import InputError
+from sim.core.options import Engine
 from sim.core.records import INFLUENCER_COLUMNS, RunRecords, unique_reach
 from sim.core.scenario import Scenario, load_scenario
 from sim.core.streams import Streams
 from sim.core.world import World
 
-Engine = Literal["vector", "agents"]
 ENGINES: tuple[str, ...] = get_args(Engine)
 SOURCE = "InfluenceModel"
 
