@@ -110,11 +110,11 @@ def run(
 @scenario_app.command("show")
 def scenario_show(file: ScenarioFile) -> None:
     """Print the fully resolved scenario: every default made visible."""
-    from sim.core.scenario import load_scenario
+    from sim.core.scenario import as_scenario
     from sim.reporting.outputs import resolved_toml
 
     try:
-        typer.echo(resolved_toml(load_scenario(file)), nl=False)
+        typer.echo(resolved_toml(as_scenario(file, check_size=False)), nl=False)
     except InputError as err:
         fail(err)
 

@@ -190,10 +190,15 @@ def test_rerunning_into_wom_folder_keeps_a_file_the_user_added(tmp_path):
     from tests.badinput import run_wom
 
     _workspace(tmp_path)
-    assert run_wom(["run", "variants.toml", "--out", "res"], tmp_path).code == 0
+    old = os.umask(0o022)
+    try:
+        assert run_wom(["run", "variants.toml", "--out", "res"], tmp_path).code == 0
+    finally:
+        os.umask(old)
+    for p in (tmp_path / "res").rglob("*"):  # readable by the group like any file, not mkstemp's 0600
+        assert stat.S_IMODE(p.stat().st_mode) == (0o755 if p.is_dir() else 0o644), p
     assert sorted(p.name for p in (tmp_path / "res").iterdir()) == [".wom-output.json", "a", "b"]
     (tmp_path / "res" / "a" / "my-notes.md").write_text("mine")
     assert run_wom(["run", "tiny.toml", "--out", "res"], tmp_path).code == 0  # now a plain run: a/ and b/ go
     assert (tmp_path / "res" / "a" / "my-notes.md").read_text() == "mine"
     assert not (tmp_path / "res" / "b").exists() and (tmp_path / "res" / "report.md").exists()
-    assert stat.S_IMODE((tmp_path / "res" / "report.md").stat().st_mode) & 0o044 == 0o044  # group/others read

@@ -241,3 +241,21 @@ def test_toml_writer_quotes_keys_that_are_not_bare():
 
     data = {"a": {"café": 1, "x y": 2.5, "": True}, "split": {"micro": 0.5}, "big": 2**63 - 1}
     assert tomllib.loads(tomlio.dumps(data)) == data
+
+
+def test_every_number_in_a_scenario_has_an_upper_bound():
+    """A new numeric key without a bound would let a file ask for more than any machine has."""
+    import annotated_types
+    from pydantic import BaseModel
+
+    from sim.core import sections
+
+    models = [m for m in vars(sections).values() if isinstance(m, type) and issubclass(m, BaseModel)] + [Scenario]
+    unbounded = [
+        f"{m.__name__}.{name}"
+        for m in models
+        for name, field in m.model_fields.items()
+        if field.annotation in (int, float, int | None, float | None)
+        and not any(isinstance(c, annotated_types.Le | annotated_types.Lt) for c in field.metadata)
+    ]
+    assert unbounded == []

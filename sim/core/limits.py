@@ -50,10 +50,6 @@ class Estimate:
     work: float  # work units
     memory: float  # bytes at the peak
 
-    @property
-    def hours(self) -> float:
-        return self.work * NS_PER_UNIT * 1e-9 / 3600
-
 
 def ties_per_consumer(scenario: Scenario) -> float:
     """Ties a consumer's neighbour sum visits each day (0 for the complete graph's mean field)."""

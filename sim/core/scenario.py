@@ -274,6 +274,7 @@ def as_scenario(
     overrides: dict[str, Any] | None = None,
     source_name: str | None = None,
     command: str | None = None,
+    check_size: bool = True,
 ) -> Scenario:
     """The one validated entry for a scenario from a file, an object or either with overrides.
 
@@ -282,7 +283,8 @@ def as_scenario(
     itself, so a bad override is one ``InputError`` line naming it. Every variant is validated,
     and the scenario and each variant must fit the work and memory limits (``sim.core.limits``).
     A file's command tables (``TOOL_TABLES``) are set aside, or refused when ``command`` (the
-    command reading the file, e.g. ``"wom run"``) is not the one they are for.
+    command reading the file, e.g. ``"wom run"``) is not the one they are for. ``check_size=False``
+    only inspects (``wom scenario show``): nothing will run.
     """
     from sim.core import limits
 
@@ -318,8 +320,11 @@ def as_scenario(
     try:
         scenario = scenario_from_dict(data, name) if given else scenario
         for variant in scenario.variants:
-            limits.check(scenario.variant(variant, name), name, what=f"variant {variant}")
-        limits.check(scenario, name)
+            checked = scenario.variant(variant, name)
+            if check_size:
+                limits.check(checked, name, what=f"variant {variant}")
+        if check_size:
+            limits.check(scenario, name)
     except InputError as err:
         hit = next((k for k in given if err.key == k or err.key.startswith(f"{k}.")), None)
         if hit is None:
