@@ -27,6 +27,9 @@ SCENARIOS: dict[str, tuple[str, list[str]]] = {
     "unknown_tier": ("[tiers.mikro]\ntrust = 0.5\n", ["tiers.mikro", "did you mean 'micro'"]),
     "tier_of_other_preset": ("[tiers]\npreset = 'later_fohr'\n[tiers.nano]\ntrust = 0.5\n", ["tiers.nano"]),
     "section_not_table": ("market = 5\n", ["market = 5"]),
+    "preset_not_text": ("[tiers]\npreset = []\n", ["tiers.preset = []", "'stim'"]),
+    "preset_unknown_with_tier": ("[tiers]\npreset = 'nope'\n[tiers.micro]\ntrust = 0.5\n", ["tiers.preset = 'nope'"]),
+    "variant_with_variants": ("[variants.a.variants.b]\nseed = 1\n", ["variants.a.variants", "cannot have variants"]),
     "variants_not_table": ("variants = 5\n", ["variants = 5", "dictionary"]),
     "variant_not_table": ("[variants]\na = 5\n", ["variants.a = 5"]),
     "bad_variant_key": ("[variants.a.budget]\nsplt = 1\n", ["variants.a.budget.splt", "did you mean 'split'"]),
@@ -188,8 +191,12 @@ COMMAND_LINES: dict[str, tuple[list[str], list[str]]] = {
     "new_out_proc": (["scenario", "new", "a", "--out", "/proc/wom.toml"], ["--out /proc/wom.toml", "not writable"]),
     "new_out_device": (["scenario", "new", "a", "--out", "/dev/null", "--force"], ["not a regular file"]),
     "work_limit_env_not_a_number": (["run", S], ["WOM_WORK_LIMIT = 'lots'", "positive number"]),
+    "memory_env_negative": (["run", S], ["WOM_MEMORY_GB = '-1'", "positive number"]),
+    "out_name_too_long": (["run", S, "--out", "x" * 300], ["--out 'xxx", "cannot be used: File name too long"]),
+    "new_out_name_too_long": (["scenario", "new", "a", "--out", "x" * 300], ["File name too long"]),
+    "scenario_name_too_long": (["run", "x" * 300 + ".toml"], ["cannot read this scenario file: File name too long"]),
 }
-ENV = {"work_limit_env_not_a_number": {"WOM_WORK_LIMIT": "lots"}}
+ENV = {"work_limit_env_not_a_number": {"WOM_WORK_LIMIT": "lots"}, "memory_env_negative": {"WOM_MEMORY_GB": "-1"}}
 SMALL = "replications = 2\n[market]\nconsumers = 300\npopulation = 30000\ndays = 5\n"
 BIG = "replications = 1\n[market]\nconsumers = 2000000\npopulation = 2000000\ndays = 3650\n"  # vector: ~15 min
 

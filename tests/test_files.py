@@ -57,6 +57,14 @@ def test_plain_names_pass(name):
     assert files.check_name(name, "s.toml", "name") == name
 
 
+def test_the_longest_file_names_can_be_written(tmp_path):
+    name = "y" * 250  # the temporary names beside it must stay under the 255-byte limit too
+    assert files.atomic_write_text(tmp_path / f"{name}.toml", "x").read_text() == "x"
+    with files.replace_outputs(tmp_path / name, kind="run") as staging:
+        (staging / "a.csv").write_text("1")
+    assert (tmp_path / name / "a.csv").read_text() == "1"
+
+
 def test_atomic_write_gives_a_normal_file_mode(tmp_path):
     old = os.umask(0o022)
     try:

@@ -127,7 +127,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -159,7 +159,13 @@ def read_mark(folder: Path) -> dict | None:
 def check_output(folder: str | Path, *, key: str = "--out", kind: str | None = None) -> Path:
     """Refuse, before any work, a folder wom may not write: one that is a file, cannot be created
     or written, or holds files without wom's marker (or wom's files of another ``kind``)."""
-    folder = Path(folder)
+    try:
+        return _check_output(Path(folder), key, kind)
+    except OSError as exc:  # a name too long, a loop of links, ...
+        raise InputError(key, key, str(folder), f"cannot be used: {exc.strerror}") from None
+
+
+def _check_output(folder: Path, key: str, kind: str | None) -> Path:
     if folder.exists() or folder.is_symlink():
         if not folder.is_dir():
             raise InputError(key, key, str(folder), "is a file, not a folder: give a folder for the results")
@@ -217,6 +223,13 @@ def check_new_file(path: str | Path, *, key: str | None = "--out", force: bool =
     def refuse(allowed: str) -> InputError:
         return InputError(key, key, str(path), allowed) if key else InputError(str(path), "(file)", str(path), allowed)
 
+    try:
+        return _check_new_file(path, key, force, refuse)
+    except OSError as exc:  # a name too long, a loop of links, ...
+        raise refuse(f"cannot be used: {exc.strerror}") from None
+
+
+def _check_new_file(path: Path, key: str | None, force: bool, refuse: Callable[[str], InputError]) -> Path:
     if path.is_dir():
         raise refuse("is a folder: give the path of a file to write")
     if path.exists() and not force:
@@ -253,7 +266,7 @@ def replace_outputs(target: str | Path, *, kind: str, info: dict | None = None, 
     target = Path(os.path.abspath(target))
     check_output(target, key=key, kind=kind)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent))
     try:
         yield staging
         files = _listed(staging)

@@ -128,6 +128,8 @@ class Scenario(Section):
         """The scenario with variant ``name`` merged over it (tables merge key by key)."""
         if name not in self.variants:
             raise InputError(source, "variants", name, _unknown(name, list(self.variants), "a variant"))
+        if "variants" in self.variants[name]:
+            raise InputError(source, f"variants.{name}.variants", "(table)", "a variant cannot have variants")
         base = self.resolved()
         base["name"] = f"{self.name}.{name}"
         try:

@@ -109,7 +109,9 @@ class Tiers(Section):
             return data
         data = dict(data)
         preset = data.get("preset", "stim")
-        known = cal.TIER_PRESETS.get(preset, {})
+        if not isinstance(preset, str) or preset not in cal.TIER_PRESETS:
+            return {"preset": preset}  # the preset's own error first: its tiers cannot be known
+        known = cal.TIER_PRESETS[preset]
         table = dict(data.pop("table", {}) or {})
         for key in [k for k in data if k != "preset"]:
             if isinstance(data[key], dict) and key in known:
