@@ -354,12 +354,8 @@ BAD_DESIGNS = {
     ),
     "total_work": (
         'replications = 100_000\n[experiment.parameters]\n"market.days" = [5, 36_500]\n',
-        "(total work) = '2.19e+13 consumer-tie-days': 2 points x 100,000 replications x 300 consumers x "
-        "mean degree 10 x 36,500 days is over the limit of 1e+13",
-    ),
-    "work_limit_inf": (
-        "[experiment]\nwork_limit = inf\n",
-        "experiment.work_limit = inf: must be a finite number, not inf",
+        "(size) = '6.6e+13 work units': 2 points x 100,000 replications would take about 73 hours: over the "
+        "limit of 1e+13 units",
     ),
     "experiment_not_a_table": ("experiment = 5\n", "experiment = 5: must be a table"),
     "name_with_slash": ('"variants"."../up" = { seed = 2 }\n', "variants = '../up': must be a plain name"),
@@ -398,8 +394,7 @@ BAD_COMPARISONS = {
     "work": (
         'name = "bad"\n' + VARIANTS + "[market]\nconsumers = 2_000_000\npopulation = 2_000_000\ndays = 36_500\n"
         "[network]\nmean_degree = 1000\n",
-        "2 points x 10 replications x 2,000,000 consumers x mean degree 1,000 x 36,500 days is over the limit of "
-        "1e+13 (about 28 hours of one core); set work_limit = 1.5e+15 in [experiment] to run it anyway",
+        "2 points x 10 replications would take about 1,655 hours: over the limit of 1e+13 units",
     ),
 }
 
@@ -413,13 +408,13 @@ def test_bad_comparison_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch
     assert_refused(result, expected, tmp_path)
 
 
-def test_work_limit_can_be_raised_in_the_file(tmp_path):
-    data = tiny(experiment={"parameters": {"tiers.micro.trust": [0.2, 0.8]}, "work_limit": 1e3})
-    with pytest.raises(
-        InputError, match=r"about 1 minute\(s\) of one core\); set work_limit = 1\.5e\+05 in \[experiment\]"
-    ):
-        sweep_plan(experiment_from_dict(data, "w.toml"))  # 2 points x 2 replications x 300 x 6 x 20 = 144,000
-    data["experiment"]["work_limit"] = 1.44e5
+def test_the_work_limit_covers_every_point_and_can_be_raised(tmp_path, monkeypatch):
+    data = tiny(experiment={"parameters": {"tiers.micro.trust": [0.2, 0.8]}})
+    # 2 points x 2 replications x 20 days x 300 consumers x (6 ties + 20) = 624,000 units
+    monkeypatch.setenv("WOM_WORK_LIMIT", "6e5")
+    with pytest.raises(InputError, match=r"2 points x 2 replications would take .* set WOM_WORK_LIMIT=7e5"):
+        sweep_plan(experiment_from_dict(data, "w.toml"))
+    monkeypatch.setenv("WOM_WORK_LIMIT", "6.24e5")
     plan, _ = sweep_plan(experiment_from_dict(data, "w.toml"))
     assert plan.runs == 4
 

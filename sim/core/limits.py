@@ -75,7 +75,7 @@ def estimate(scenario: Scenario, engine: str = "vector", tables: bool = True) ->
     that stream each replication's rows to disk instead of keeping them."""
     m = scenario.market
     ties = ties_per_consumer(scenario)
-    day = m.days * m.consumers * (ties + DAY_COST_IN_TIES) + VIEW_COST * sponsored_views(scenario)
+    day = day_units(m.consumers, ties, m.days) + VIEW_COST * sponsored_views(scenario)
     work = scenario.replications * day * (AGENTS_FACTOR if engine == "agents" else 1)
     graph = m.consumers * ties / 2 * BYTES_PER_EDGE.get(scenario.network.kind, BYTES_PER_EDGE_ARRAYS)
     audiences = 8 * sponsored_views(scenario)
@@ -111,18 +111,9 @@ def check(
     times, one after another; experiments pass their number of design points as ``runs``. Each
     scenario's world is kept while the job runs (``wom run`` builds every variant's first)."""
     estimates = [estimate(sc, engine, tables) for sc in ([scenarios] if isinstance(scenarios, Scenario) else scenarios)]
-    work_limit, memory_gb = _limit(WORK_ENV, WORK_LIMIT), _limit(MEMORY_ENV, MEMORY_GB)
-    total = sum(e.work for e in estimates) * runs
+    refuse_work(sum(e.work for e in estimates) * runs, source, what)
     memory = sum(e.memory for e in estimates)
-    if total > work_limit:
-        raise InputError(
-            source,
-            "(size)",
-            f"{total:.2g} work units",
-            f"{what} would take about {total * NS_PER_UNIT * 1e-9 / 3600:,.0f} hours: over the limit of "
-            f"{work_limit:.2g} units (replications x days x consumers x (mean_degree + {DAY_COST_IN_TIES}), plus "
-            f"sponsored views); make it smaller, or set {WORK_ENV}={_next(total)} to run it anyway",
-        )
+    memory_gb = _limit(MEMORY_ENV, MEMORY_GB)
     if memory > memory_gb * 1e9:
         raise InputError(
             source,
@@ -131,6 +122,25 @@ def check(
             f"{what} would need about {memory / 1e9:,.0f} GB of memory (the graph's ties, the audiences and the "
             f"daily tables), over the limit of {memory_gb:g} GB; use fewer consumers, ties, candidates, days or "
             f"replications, or set {MEMORY_ENV}={_next(memory / 1e9)} on a machine with that much memory",
+        )
+
+
+def day_units(consumers: float, ties: float, days: float) -> float:
+    """Work units of one replication's days (both worlds), sponsored views left out."""
+    return days * consumers * (ties + DAY_COST_IN_TIES)
+
+
+def refuse_work(total: float, source: str, what: str = "this run") -> None:
+    """One ``InputError`` line when ``total`` work units exceed the limit (``WOM_WORK_LIMIT``)."""
+    work_limit = _limit(WORK_ENV, WORK_LIMIT)
+    if total > work_limit:
+        raise InputError(
+            source,
+            "(size)",
+            f"{total:.2g} work units",
+            f"{what} would take about {total * NS_PER_UNIT * 1e-9 / 3600:,.0f} hours: over the limit of "
+            f"{work_limit:.2g} units (replications x days x consumers x (mean_degree + {DAY_COST_IN_TIES}), plus "
+            f"sponsored views); make it smaller, or set {WORK_ENV}={_next(total)} to run it anyway",
         )
 
 

@@ -7,7 +7,6 @@ in memory) is one line instead of a machine that stops answering.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.core import limits
 from sim.core.errors import InputError, did_you_mean
 from sim.core.files import check_name
 from sim.core.scenario import EXPERIMENT_TABLE, Scenario, read_scenario_data, scenario_from_dict
@@ -23,10 +23,6 @@ from sim.reporting.metrics import KPI_UNITS
 
 LOWER_IS_BETTER = {"cpa", "attributed_cpa", "cpe", "cpm"}
 MAX_POINTS = 100_000  # points (variants or parameter sets) of one design: its table lives in memory
-# Total work of an experiment in consumer-tie-days: points x replications x consumers x mean
-# degree x days. One core simulates about 1e8 of them per second (campaign and counterfactual,
-# measured with 100,000 consumers), so the default is roughly a day of one core.
-WORK_LIMIT = 1e13
 
 
 class SplitGrid(BaseModel):
@@ -52,7 +48,6 @@ class ExperimentSpec(BaseModel):
     reference: str | None = Field(None, description="variant the others are compared with [the first]")
     metric: str = Field("incremental_profit", description="KPI that ranks variants (wom compare)")
     include_base: bool = Field(False, description="compare the scenario itself as variant 'base' too")
-    work_limit: ds.Number = Field(WORK_LIMIT, gt=0, description="most consumer-tie-days this file may ask for")
 
     @field_validator("parameters", mode="before")
     @classmethod
@@ -205,34 +200,18 @@ def _largest(exp: Experiment, scenarios: Iterable[Scenario], key: str) -> float:
 
 
 def check_work(exp: Experiment, points: int, replications: int, scenarios: Iterable[Scenario]) -> float:
-    """Refuse an experiment whose total work exceeds ``[experiment] work_limit``.
+    """Refuse an experiment whose total work exceeds the limit of ``sim.core.limits``.
 
-    Work is points x replications x consumers x mean degree x days, each at its largest in
-    the design (a complete graph has degree consumers - 1): an upper bound, so never too lenient.
+    Every run is priced as the largest one in the design (swept consumers, degree and days at
+    their maximum; a complete graph is a mean field, priced without ties): an upper bound, so
+    never too lenient.
     """
     scenarios = list(scenarios)
     consumers = _largest(exp, scenarios, "market.consumers")
     days = _largest(exp, scenarios, "market.days")
     kinds = {sc.network.kind for sc in scenarios}
     kinds |= set((exp.spec.parameters.get("network.kind") or ds.Parameter(levels=["niches"])).levels or [])
-    degree = consumers - 1 if "complete" in kinds else _largest(exp, scenarios, "network.mean_degree")
-    work = points * replications * consumers * degree * days
-    limit = exp.spec.work_limit
-    if work > limit:
-        seconds = limit / 1e8
-        took = f"{seconds / 3600:,.0f} hours" if seconds >= 3600 else f"{math.ceil(seconds / 60)} minute(s)"
-        raise InputError(
-            exp.source,
-            "(total work)",
-            f"{work:.3g} consumer-tie-days",
-            f"{points:,} points x {replications:,} replications x {consumers:,.0f} consumers x mean degree "
-            f"{degree:,.4g} x {days:,.0f} days is over the limit of {limit:.3g} (about {took} of one "
-            f"core); set work_limit = {_round_up(work):.2g} in [experiment] to run it anyway",
-        )
+    ties = 0.0 if kinds <= {"complete", "file"} else _largest(exp, scenarios, "network.mean_degree")
+    work = points * replications * limits.day_units(consumers, ties, days)
+    limits.refuse_work(work, exp.source, f"{points:,} points x {replications:,} replications")
     return work
-
-
-def _round_up(x: float) -> float:
-    """``x`` rounded up to two significant digits."""
-    unit = 10.0 ** (math.floor(math.log10(x)) - 1)
-    return math.ceil(x / unit) * unit
