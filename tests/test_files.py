@@ -159,10 +159,10 @@ OWN = {  # wom's commands: the folder is refused before any work and nothing cha
     "validate": ["validate", "--quick", "--only", "bass", "--out", "user"],
     "scenario_new_folder": ["scenario", "new", "mine", "--out", "user"],
     "scenario_new_file": ["scenario", "new", "mine", "--out", "user/notes.txt"],
-}
-OTHERS = {  # commands whose output folders other work is tightening: the user's file must survive
     "compare": ["compare", "variants.toml", "--workers", "1", "--out", "user"],
     "sweep": ["sweep", "sweep.toml", "--workers", "1", "--out", "user"],
+}
+OTHERS = {  # commands whose output rules are being tightened elsewhere: the user's file must survive
     "animate": ["animate", "tiny.toml", "--days", "2", "--out", "user/spread.gif"],
 }
 
