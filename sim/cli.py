@@ -226,13 +226,19 @@ def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = No
 def app_cmd(
     file: Annotated[Path | None, typer.Argument(help="scenario [scenarios/classroom.toml]", show_default=False)] = None,
     port: Annotated[int | None, typer.Option("--port", "-p", min=1, max=65535, help="[8765 or a free one]")] = None,
-    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="IP address to listen on; anything but 127.0.0.1 opens the page to others")
+    ] = "127.0.0.1",
 ) -> None:
-    """Classroom page: watch influence spread on the network (Mesa SolaraViz, works offline)."""
-    from sim.classroom.app import app_main
+    """Classroom page: watch influence spread on the network, one town or two side by side (works offline)."""
+    from sim.classroom.server import serve
+    from sim.classroom.settings import DEFAULT_SCENARIO
+    from sim.core.scenario import load_scenario
 
     try:
-        raise typer.Exit(app_main(file, port, host))
+        path = file or DEFAULT_SCENARIO
+        load_scenario(path)  # bad input stops here with one line, before any server starts
+        raise typer.Exit(serve(path, host, port))
     except InputError as err:
         fail(err)
 
@@ -240,17 +246,19 @@ def app_cmd(
 @app.command("animate")
 def animate_cmd(
     file: ScenarioFile,
-    out: Annotated[Path, typer.Option("--out", "-o", help="GIF file to write")] = Path("spread.gif"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="GIF or MP4 (needs ffmpeg) to write")] = Path("spread.gif"),
     days: Annotated[int | None, typer.Option("--days", min=1, help="days to show [market.days, at most 365]")] = None,
     fps: Annotated[int, typer.Option("--fps", min=1, max=50, help="frames per second")] = 4,
+    force: Annotated[bool, typer.Option(help="replace a file wom animate did not write")] = False,
 ) -> None:
-    """GIF for slides: the network lighting up day by day, captioned with day and adopters."""
-    from sim.classroom.animate import animate_main
+    """Animation for slides: the network lighting up beside the adoption chart, with the no-campaign line."""
+    from sim.classroom.animate import animate
 
     try:
-        animate_main(file, out, days, fps)
+        frames = animate(file, out, days, fps, force)
     except InputError as err:
         fail(err)
+    typer.echo(f"wrote {out} ({frames} frames, day 0 to {frames - 1}, {fps} per second)")
 
 
 @app.command("validate")

@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
 
 NETWORK_SNAPSHOT_MAX = 2_000
 WORLD_STYLE = {"campaign": ("#d62728", "with campaign"), "baseline": ("#7f7f7f", "no campaign (counterfactual)")}
@@ -86,31 +85,19 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
 
 
 def network_figure(results, path: Path) -> Path | None:
-    """Final state of replication 0 on the graph; only for graphs small enough to read."""
-    from sim.drawing.picture import STATE_COLOURS, STATE_LABELS, layout, state_codes
+    """Final state of replication 0 on the graph, drawn like the classroom page; small graphs only."""
+    from sim.drawing.colours import STATES, state_codes
+    from sim.drawing.picture import ConsumerPicture, hired_tiers
 
-    graph, state = results.world.graph, results.final_state
-    if graph.n > NETWORK_SNAPSHOT_MAX or graph.complete or state is None:
+    world, state = results.world, results.final_state
+    if world.graph.n > NETWORK_SNAPSHOT_MAX or world.graph.complete or state is None:
         return None
-    pos = layout(graph)
-    codes = state_codes(state.adopted, state.aware, state.nps)
-    fig, ax = plt.subplots(figsize=(7, 7))
-    coo = graph.adjacency.tocoo()
-    ties = coo.row < coo.col
-    ax.add_collection(
-        LineCollection(
-            np.stack([pos[coo.row[ties]], pos[coo.col[ties]]], axis=1), colors="black", alpha=0.12, linewidths=0.5
-        )
-    )
-    for code, (label, colour) in enumerate(zip(STATE_LABELS, STATE_COLOURS, strict=True)):
-        nodes = codes == code
-        ax.scatter(
-            pos[nodes, 0], pos[nodes, 1], s=14, color=colour, label=f"{label} ({nodes.sum()})", edgecolors="none"
-        )
-    ax.set(title=f"Network on day {results.scenario.market.days} (replication 0, campaign)")
-    ax.set_axis_off()
-    ax.legend(loc="lower left", fontsize=8, title="consumer state")
-    return _save(fig, path)
+    codes = np.bincount(state_codes(state.adopted, state.aware, state.nps), minlength=len(STATES))
+    counts = ", ".join(f"{n:,} {name}" for name, n in zip(STATES, codes, strict=True))
+    picture = ConsumerPicture(world, hired_tiers(world), size=7.0, caption_lines=2)
+    picture.update(state, caption=f"Day {results.scenario.market.days}, replication 0 (campaign), consumers:\n{counts}")
+    path.write_bytes(picture.png())
+    return path
 
 
 def _save(fig, path: Path) -> Path:
