@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -67,11 +68,23 @@ def test_curves_agree_with_the_models_records(finished):
     assert np.allclose(finished.without_campaign()[1:], without)
 
 
-def test_the_page_run_is_replication_r_of_sim_run(scenario, finished):
+def test_the_page_runs_are_the_replications_of_sim_run(scenario, finished):
+    import sim
+
     runs = other_runs(scenario, 3)
     assert runs.runs == 3 and runs.campaign.shape == (3, 61)
     assert np.allclose(runs.incremental[2], finished.incremental())
     assert not np.allclose(runs.incremental[0], finished.incremental())  # another run, other luck
+    daily = sim.run(scenario, replications=3).daily
+    for world, curves in (("campaign", runs.campaign), ("baseline", runs.baseline)):
+        table = daily[daily.world == world].pivot(index="replication", columns="day", values="cumulative_adopters")
+        assert np.allclose(curves[:, 1:], table.to_numpy())
+
+
+def test_other_runs_stop_when_cancelled(scenario):
+    calls = []
+    assert other_runs(scenario, 3, lambda: calls.append(1) or len(calls) > 5) is None
+    assert len(calls) == 6
 
 
 def test_tally_and_cost_per_incremental_adopter(finished):
@@ -295,3 +308,66 @@ def test_a_browser_that_never_answers_does_not_stall_play():
     player.play()
     player.run()
     assert town.shown == [1, 2, 3]
+
+
+# --- the lesson sheet -----------------------------------------------------------------------
+
+
+def test_side_by_side_names_say_what_differs():
+    from sim.classroom.settings import campaign_labels
+
+    base = {"budget": 6_000, "micro_share": 0.0, "trust": 1.0, "backlash": 0.0}
+    assert campaign_labels(base, {**base, "micro_share": 1.0}) == ("macro only", "micro only")
+    assert campaign_labels({**base, "trust": 0.3}, {**base, "trust": 2.0}) == ("trust x0.3", "trust x2.0")
+    assert campaign_labels(base, {**base, "backlash": 1.0, "budget": 8_000}) == (
+        "6,000 USD, backlash +0%",
+        "8,000 USD, backlash +100%",
+    )
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lesson_numbers", ROOT / "docs" / "lesson_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+@pytest.mark.slow
+def test_the_lesson_sheet_quotes_the_computed_numbers(lesson):
+    doc = (ROOT / "docs" / "classroom.md").read_text(encoding="utf-8")
+    assert lesson.lesson_numbers() in doc, "run docs/lesson_numbers.py --write"
+
+
+@pytest.mark.slow
+def test_what_students_should_observe_holds(lesson):
+    """The lesson's claims (docs/classroom.md, sim/classroom/lesson.py), checked on runs 0-9."""
+    from sim.classroom.lesson import MACRO, MICRO, SCENARIO_BUDGET
+
+    macro, micro = lesson.play(MACRO, "macro"), lesson.play(MICRO, "micro")
+    assert micro.reach["micro"].mean() > 2 * macro.reach["macro"].mean()
+    assert micro.conversions["micro"].mean() > 2 * macro.conversions["macro"].mean()
+    assert micro.incremental[:, 20].mean() > 2 * macro.incremental[:, 20].mean() > 0
+    gap = micro.incremental - macro.incremental
+    assert gap[:, 60].mean() < gap[:, 20].mean() / 5  # the no-campaign town catches up: they end close
+    assert micro.spend.mean() > macro.spend.mean()
+    per = [o.spend.mean() / o.incremental[:, 20].mean() for o in (micro, macro)]
+    assert per[0] < per[1]
+    assert macro.incremental[0, 20] <= 0 < macro.incremental[:, 20].mean()  # run 0: the macro post falls flat
+
+    trust = [lesson.play({**SCENARIO_BUDGET, "trust": t}, f"trust {t}") for t in (0.3, 1.0, 2.0)]
+    for tier in ("micro", "macro"):
+        assert np.array_equal(trust[0].reach[tier], trust[2].reach[tier])  # the same posts reach the same people
+        conversions = [o.conversions[tier].mean() for o in trust]
+        assert conversions == sorted(conversions) and conversions[0] < conversions[2]
+    added = [o.incremental[:, 20].mean() for o in trust]
+    assert added[0] < added[1] < added[2] and added[2] - added[1] < added[1] - added[0]  # saturates
+
+    full, half = (lesson.play({**SCENARIO_BUDGET, "backlash": b}, f"backlash {b}") for b in (1.0, 0.5))
+    assert full.incremental[:, 60].mean() < 0 and full.spend.mean() > 0.9 * SCENARIO_BUDGET["budget"]
+    assert sum(v.sum() for v in full.conversions.values()) == 0
+    assert half.incremental[:, 20].mean() > 0 and half.incremental[:, 60].mean() < trust[1].incremental[:, 60].mean()

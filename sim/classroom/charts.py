@@ -152,7 +152,7 @@ class TownChart(_Chart):
         self.shown = [i for i, s in enumerate(self.sources) if s in always or s in hired]
         top, bottom = self.top, self.bottom
         self.areas = [
-            top.fill_between([0, 0], 0, 0, color=source_colour(self.sources[i]), alpha=0.9, lw=0) for i in self.shown
+            top.fill_between([0, 0], 0, 0, color=source_colour(self.sources[i]), lw=0) for i in self.shown
         ]
         (self.without,) = top.plot([], [], color=theme.no_campaign, ls="--", lw=2.2)
         self._title(top, "Adopters by source, and with no campaign")

@@ -43,7 +43,7 @@ LESSONS = (
         (
             Setup("Macro only, 6,000 USD", (MACRO,)),
             Setup("Micro only, 6,000 USD", (MICRO,)),
-            Setup("Side by side", (MACRO, MICRO)),
+            Setup("Macro vs micro, side by side", (MACRO, MICRO)),
         ),
         (
             "Play macro only, then micro only, then both side by side.",
@@ -54,8 +54,10 @@ LESSONS = (
             "Reach: the macro audience is spread over the whole town; the micro audiences sit in their "
             "niches but together cover more people (tier table: unique reach).",
             "Conversions: people who bought right after a post. Micro posts convert more.",
-            "Incremental adopters: the green curve. Micro adds more in the first weeks, then the "
-            "no-campaign town catches up and the curves come together.",
+            "Incremental adopters: the green curve. Micro adds far more in the first weeks; then the "
+            "no-campaign town catches up, and by day 60 the two campaigns end close together: here a "
+            "campaign mostly brings adoption forward.",
+            "Cost per incremental adopter: lower for micro in the first weeks.",
             "One run can contradict the lesson (a macro post can fall flat). The faint lines are runs "
             "0-9 and the dashed line their mean: judge by the mean, not by one run.",
         ),

@@ -2,14 +2,16 @@
 
 Both worlds are ``InfluenceModel`` runs of the same scenario and replication, sharing the graph
 and the random streams (common random numbers), so the gap between them is the campaign's
-incremental effect, not noise. ``runs_incremental`` gives the same curve for several runs at once
-through ``sim.run``, for the page's faint "other runs" and their mean.
+incremental effect, not noise. ``other_runs`` gives the same curves for replications 0..n-1, for
+the page's faint "other runs" and their mean.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,9 +29,13 @@ def _world(resolved: str) -> World:
     return World.build(scenario_from_dict(json.loads(resolved)))
 
 
+_building = threading.Lock()  # two tabs asking for one new world build it once, not twice at half speed
+
+
 def cached_world(scenario: Scenario) -> World:
     """The world of a scenario, built once per content and seed (resets and replays reuse it)."""
-    return _world(json.dumps(scenario.resolved(), sort_keys=True))
+    with _building:
+        return _world(json.dumps(scenario.resolved(), sort_keys=True))
 
 
 def plural(count: int, noun: str) -> str:
@@ -193,15 +199,15 @@ class OtherRuns:
         return len(self.campaign)
 
 
-def other_runs(scenario: Scenario, runs: int) -> OtherRuns:
-    """Every day of replications 0..runs-1 of ``scenario``, through ``sim.run`` (the page's faint runs)."""
-    from sim import run
-
-    daily = run(scenario, replications=runs, world=cached_world(scenario)).daily
-    table = daily.pivot_table(index=["replication", "day"], columns="world", values="cumulative_adopters")
-
-    def by_day(world: str) -> np.ndarray:
-        wide = table[world].unstack("day").sort_index().to_numpy()
-        return np.hstack([np.zeros((len(wide), 1)), wide])  # day 0: nobody yet
-
-    return OtherRuns(by_day("campaign"), by_day("baseline"))
+def other_runs(scenario: Scenario, runs: int, cancelled: Callable[[], bool] = lambda: False) -> OtherRuns | None:
+    """Every day of replications 0..runs-1 of ``scenario`` (the page's faint runs): the same numbers
+    as ``sim.run``, computed town by town so a newer setting can cancel them (then None)."""
+    campaign = np.zeros((runs, scenario.market.days + 1))
+    baseline = np.zeros_like(campaign)
+    for r in range(runs):
+        town = Town(scenario, r)
+        while town.step():
+            if cancelled():
+                return None
+        campaign[r], baseline[r] = town.adopters_by_source().sum(axis=1), town.without_campaign()
+    return OtherRuns(campaign, baseline)

@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import functools
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -223,10 +222,11 @@ def Page():
 
 
 def _warm_up() -> None:
-    """Build the start-up scenario's world and layout while the server starts: a fast first page."""
+    """Build the start-up scenario's world, layout and first frame while the server starts (it
+    imports this module before it accepts connections), so the first page appears fast."""
     with contextlib.suppress(Exception):  # a bad scenario is reported by the page itself
         Session(startup_scenario()).frame()
 
 
 if os.environ.get(SCENARIO_ENV):  # started by ``wom app``
-    threading.Thread(target=_warm_up, name="wom-warm-up", daemon=True).start()
+    _warm_up()

@@ -19,6 +19,7 @@ from sim.classroom.model import OTHER_RUNS, OtherRuns, Town, other_runs
 from sim.classroom.settings import (
     CAMPAIGN_KEYS,
     campaign_bases,
+    campaign_labels,
     campaign_values,
     classroom_scenario,
     scenario_files,
@@ -169,6 +170,9 @@ class Session:
         else:
             pairs, notes = campaign_bases(base, name)
             chosen = self.campaigns[1:3]
+            defaults = self.defaults(name)[1][1:3]
+            if chosen != defaults or not base.variants:  # the variants' names no longer describe them
+                pairs = list(zip(campaign_labels(*chosen), (sc for _, sc in pairs), strict=True))
         out = []
         for (label, scenario), values in zip(pairs, chosen, strict=True):
             campaign = {k: values[k] for k in CAMPAIGN_KEYS}
@@ -219,13 +223,18 @@ class Session:
             return self.generation, [t.scenario for t in self.towns] if pending else []
 
     def compute_runs(self) -> bool:
-        """Compute the other runs of the current towns (slow: call from a worker); True if stored."""
+        """Compute the other runs of the current towns (slow: call from a worker); True if stored.
+        A rebuild or hiding the runs meanwhile cancels the work."""
         generation, scenarios = self.runs_job()
         if not scenarios:
             return False
-        results = [other_runs(sc, OTHER_RUNS) for sc in scenarios]
+
+        def cancelled() -> bool:
+            return generation != self.generation or not self.show_runs
+
+        results = [other_runs(sc, OTHER_RUNS, cancelled) for sc in scenarios]
         with self.lock:
-            if generation != self.generation:
+            if cancelled() or any(r is None for r in results):
                 return False
             self.runs = results
             return True

@@ -111,6 +111,24 @@ def campaign_values(scenario: Scenario) -> dict:
     }
 
 
+def campaign_labels(a: dict, b: dict) -> tuple[str, str]:
+    """Names for two campaigns side by side, from the settings in which they differ."""
+
+    def split(share: float) -> str:
+        return "macro only" if share == 0 else "micro only" if share == 1 else f"{share:.0%} micro"
+
+    words = {
+        "budget": lambda v: f"{int(v):,} USD",
+        "micro_share": split,
+        "trust": lambda v: f"trust x{float(v):.1f}",
+        "backlash": lambda v: f"backlash +{float(v):.0%}",
+    }
+    differ = [k for k in CAMPAIGN_KEYS if a[k] != b[k]]
+    if not differ:
+        return "same settings", "same settings"
+    return tuple(", ".join(words[k](c[k]) for k in differ) for c in (a, b))
+
+
 def scenario_files(folder: Path) -> dict[str, Path]:
     """Valid scenario files in ``folder`` by file name: the page's scenario picker."""
     files = {}
