@@ -81,7 +81,7 @@ def test_picture_kind_follows_the_size_and_recolours_by_state(consumers, kind):
     if kind is NichePicture:
         graph = model.world.graph
         share = np.bincount(graph.niche, model.state.adopted) / np.bincount(graph.niche)
-        assert len(picture.points) == model.config.network.niches
+        assert len(picture.points) == model.scenario.network.niches
         assert np.allclose(picture.nodes.get_array(), share)
         assert [t.get_text().split("\n")[0] for t in picture.labels] == [f"{s:.0%}" for s in share]
     else:

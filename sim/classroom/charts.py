@@ -151,9 +151,7 @@ class TownChart(_Chart):
         self.sources = town.sources
         self.shown = [i for i, s in enumerate(self.sources) if s in always or s in hired]
         top, bottom = self.top, self.bottom
-        self.areas = [
-            top.fill_between([0, 0], 0, 0, color=source_colour(self.sources[i]), lw=0) for i in self.shown
-        ]
+        self.areas = [top.fill_between([0, 0], 0, 0, color=source_colour(self.sources[i]), lw=0) for i in self.shown]
         (self.without,) = top.plot([], [], color=theme.no_campaign, ls="--", lw=2.2)
         self._title(top, "Adopters by source, and with no campaign")
         top.set_ylabel("people", color=theme.text, fontsize=12)

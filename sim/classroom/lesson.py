@@ -53,11 +53,11 @@ LESSONS = (
         (
             "Reach: the macro audience is spread over the whole town; the micro audiences sit in their "
             "niches but together cover more people (tier table: unique reach).",
-            "Conversions: people who bought right after a post. Micro posts convert more.",
-            "Incremental adopters: the green curve. Micro adds far more in the first weeks; then the "
-            "no-campaign town catches up, and by day 60 the two campaigns end close together: here a "
+            "Conversions: people who bought right after a post. The micro posts convert many more.",
+            "Incremental adopters: the green curve. On average micro adds more in the first weeks; then "
+            "the no-campaign town catches up, and by day 60 the two campaigns end close together: here a "
             "campaign mostly brings adoption forward.",
-            "Cost per incremental adopter: lower for micro in the first weeks.",
+            "Cost per incremental adopter: a little lower for micro in the first weeks.",
             "One run can contradict the lesson (a macro post can fall flat). The faint lines are runs "
             "0-9 and the dashed line their mean: judge by the mean, not by one run.",
         ),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.model import InfluenceModel
+from sim.core.records import unique_reach
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.core.world import World
 from sim.drawing.picture import hired_tiers
@@ -140,19 +141,20 @@ class Town:
         return Tally(self.day, self.days, adopters, without, self.spend(), self.scenario.budget.total)
 
     def tier_rows(self) -> list[TierRow]:
+        infl = self.campaign.influencers
+        tiers = list(dict.fromkeys(self.tiers))
+        group = np.array([tiers.index(t) for t in self.tiers], dtype=np.int64)
+        reach, _ = unique_reach([i.audience for i in infl], [i.seen for i in infl], group, len(tiers), self.world.n)
         rows = []
-        for tier in dict.fromkeys(self.tiers):
-            hired = [inf for inf in self.campaign.influencers if inf.tier_name == tier]
-            seen = np.zeros(self.world.n, bool)
-            for inf in hired:
-                seen[inf.audience[inf.seen]] = True
+        for g, tier in enumerate(tiers):
+            hired = [inf for inf in infl if inf.tier_name == tier]
             converted = sum(int(self.campaign.caused[inf.index]) for inf in hired)
             rows.append(
                 TierRow(
                     tier,
                     len(hired),
                     sum(inf.posts for inf in hired),
-                    float(seen.sum()) * self.scale,
+                    float(reach[g]) * self.scale,
                     converted * self.scale,
                     sum(inf.spend for inf in hired),
                 )

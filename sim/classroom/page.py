@@ -3,7 +3,7 @@
 Built from plain solara components rather than Mesa's SolaraViz so the page shows only what a
 class needs (no "Page 0" tab, no second step counter, no threading switch) and plays at a pace
 the browser can follow (``player.py``). Everything the browser loads is served by the local
-solara server: the figures are PNGs and the text is HTML (docs/classroom.md).
+solara server: the figures are images drawn on the server and the text is HTML (docs/classroom.md).
 """
 
 from __future__ import annotations
@@ -65,13 +65,16 @@ def Page():
         return session.frame() if session.step() else None
 
     def publish(frame: Frame) -> None:
-        rate = player.rate()
-        shown.set(frame if rate is None else dataclasses.replace(frame, rate=rate))
+        """Show ``frame`` unless a newer one is on screen (a day computed by the play loop just
+        before a Reset must not replace the reset town)."""
+        if frame.number > shown.value.number:
+            rate = player.rate()
+            shown.set(frame if rate is None else dataclasses.replace(frame, rate=rate))
 
     player = solara.use_memo(lambda: Player(advance, publish, speed=speed.value), [])
 
     def show_now() -> None:
-        shown.set(session.frame())
+        publish(session.frame())
 
     def play_loop():
         if playing.value:

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from sim.classroom.charts import ComparisonChart, Limits, TownChart
-from sim.classroom.model import OTHER_RUNS, OtherRuns, Town, other_runs
+from sim.classroom.model import OTHER_RUNS, OtherRuns, Tally, TierRow, Town, other_runs
 from sim.classroom.settings import (
     CAMPAIGN_KEYS,
     campaign_bases,
@@ -46,10 +46,12 @@ class RunsSummary:
 
 @dataclass(frozen=True)
 class TownFrame:
+    """One town as shown: its picture (``PICTURE_FORMAT`` bytes), numbers and highlight options."""
+
     label: str
     picture: bytes
-    tally: object  # model.Tally
-    tiers: tuple
+    tally: Tally
+    tiers: tuple[TierRow, ...]
     hired: str
     scale: float
     settings: str
@@ -261,12 +263,18 @@ class Session:
                 days=town.days,
                 towns=towns,
                 chart=self.chart.encoded(CHART_FORMAT),
-                network_legend=tuple(self.pictures[0].legend_entries()),
+                network_legend=tuple(self._network_legend()),
                 chart_legend=tuple(self.chart.legend_entries()),
                 aggregated=isinstance(self.pictures[0], NichePicture),
                 runs_pending=self.show_runs and any(r is None for r in self.runs),
                 difference=difference,
             )
+
+    def _network_legend(self) -> list[LegendEntry]:
+        entries = self.pictures[0].legend_entries()
+        if any(h != NONE for h in self.highlight[: len(self.towns)]):
+            entries.append(LegendEntry("ring: the highlighted audience", "#9e9e9e", "o", hollow=True))
+        return entries
 
     def _town_frame(self, i: int, town: Town, runs: OtherRuns | None) -> TownFrame:
         choices = town.audience_choices()
