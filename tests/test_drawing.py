@@ -116,7 +116,7 @@ def test_posting_and_backlash_marks_differ():
             marks[int(j)] = (float(size), tuple(edge))
     assert marks[0][1] == to_rgba(colours.POSTING_COLOUR) and marks[0][0] > marks[2][0]
     assert marks[1][1] == to_rgba(colours.BACKLASH_COLOUR)
-    assert marks[2][1] == to_rgba("black")
+    assert marks[2][1] == to_rgba(colours.LIGHT.text)  # resting: the theme's text colour
     labels = [e.label for e in picture.legend_entries()]
     assert any("posting today" in label for label in labels) and any("backlash" in label for label in labels)
 

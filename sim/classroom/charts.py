@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 
 from sim.classroom.model import OTHER_RUNS, OtherRuns, Town
@@ -82,6 +82,7 @@ class _Chart:
             ax.set_xlim(0, days)
             ax.grid(alpha=0.5, color=theme.grid, lw=0.6)
             ax.yaxis.set_major_formatter(FuncFormatter(_people))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # people: no fractional ticks
             ax.tick_params(colors=theme.text, labelsize=11)
             for spine in ax.spines.values():
                 spine.set_color(theme.grid)

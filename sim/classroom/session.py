@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from sim.classroom.charts import ComparisonChart, Limits, TownChart
+from sim.classroom.charts import ComparisonChart, Limits, TownChart, nice_ceiling
 from sim.classroom.model import OTHER_RUNS, OtherRuns, Tally, TierRow, Town, other_runs
 from sim.classroom.settings import (
     CAMPAIGN_KEYS,
@@ -191,7 +191,8 @@ class Session:
             market = (self.town_values["scenario_file"], self.towns[0].scenario.market.population)
             if market != self._market:  # axes are kept from run to run, within one market
                 self._market = market
-                self.adopters, self.incremental, self.difference = Limits(1.0), Limits(1.0), Limits(1.0)
+                start = nice_ceiling(0.05 * market[1])  # until the first curves arrive: 5% of the town
+                self.adopters, self.incremental, self.difference = Limits(start), Limits(start), Limits(start)
             self.runs: list[OtherRuns | None] = [None] * len(self.towns)
             self.highlight = [NONE, NONE]
             self._draw_setup()

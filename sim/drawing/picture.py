@@ -253,7 +253,7 @@ class NetworkPicture:
                 s=np.full(idx.size, RESTING * self._area(name)),
                 marker=tier_marker(name),
                 c=tier_colour(name),
-                edgecolors="black",
+                edgecolors=self.theme.text,
                 linewidths=0.6,
                 zorder=5,
             )
@@ -280,7 +280,9 @@ class NetworkPicture:
             backlashed = np.zeros(k, bool) if backlashed is None else np.asarray(backlashed, bool)
             for idx, art in self.tier_points.values():
                 art.set_sizes(np.where(posting[idx], POSTING, RESTING) * self._area(self.tiers[idx[0]]))
-                edge = np.where(backlashed[idx], BACKLASH_COLOUR, np.where(posting[idx], POSTING_COLOUR, "black"))
+                edge = np.where(
+                    backlashed[idx], BACKLASH_COLOUR, np.where(posting[idx], POSTING_COLOUR, self.theme.text)
+                )
                 art.set_edgecolors(edge.tolist())
                 art.set_linewidths(np.where(backlashed[idx] | posting[idx], 2.5, 0.6))
             self._highlight(list(highlight))
