@@ -231,13 +231,14 @@ def app_cmd(
     ] = "127.0.0.1",
 ) -> None:
     """Classroom page: watch influence spread on the network, one town or two side by side (works offline)."""
+    from sim.classroom.model import OTHER_RUNS
     from sim.classroom.server import serve
     from sim.classroom.settings import DEFAULT_SCENARIO
-    from sim.core.scenario import load_scenario
+    from sim.core.scenario import as_scenario
 
     try:
         path = file or DEFAULT_SCENARIO
-        load_scenario(path)  # bad input stops here with one line, before any server starts
+        as_scenario(path, replications=OTHER_RUNS)  # bad input: one line, before any server starts
         raise typer.Exit(serve(path, host, port))
     except InputError as err:
         fail(err)

@@ -22,7 +22,7 @@ from sim.classroom.charts import Limits, TownChart
 from sim.classroom.model import Town
 from sim.core.errors import InputError
 from sim.core.files import MB, atomic_write, read_bytes
-from sim.core.scenario import load_scenario
+from sim.core.scenario import as_scenario
 from sim.drawing.colours import fixed_colours
 from sim.drawing.picture import network_picture
 
@@ -62,7 +62,7 @@ def written_by_us(path: Path) -> bool:
 
 def frames(scenario_file: Path, days: int | None) -> tuple[list[Image.Image], int]:
     """One image per day 0..days; returns the images and the number of days."""
-    scenario = load_scenario(scenario_file)
+    scenario = as_scenario(scenario_file, replications=1)  # one run is drawn: size-checked as one
     longest = min(scenario.market.days, MAX_DAYS)
     days = longest if days is None else days
     if not 1 <= days <= longest:
