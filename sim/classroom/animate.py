@@ -60,8 +60,8 @@ def written_by_us(path: Path) -> bool:
     return MARKER.encode() in data
 
 
-def frames(scenario_file: Path, days: int | None) -> tuple[list[Image.Image], int]:
-    """One image per day 0..days; returns the images and the number of days."""
+def frames(scenario_file: Path, days: int | None) -> list[Image.Image]:
+    """One image per day 0..days (default: the scenario's days, at most ``MAX_DAYS``)."""
     scenario = as_scenario(scenario_file, replications=1)  # one run is drawn: size-checked as one
     longest = min(scenario.market.days, MAX_DAYS)
     days = longest if days is None else days
@@ -90,7 +90,7 @@ def frames(scenario_file: Path, days: int | None) -> tuple[list[Image.Image], in
         frame.paste(left, (0, 0))
         frame.paste(right, (left.width, 0))
         images.append(frame)
-    return images, days
+    return images
 
 
 def palette(sample: list[Image.Image]) -> Image.Image:
@@ -146,6 +146,6 @@ def animate(scenario_file: Path, out: Path, days: int | None = None, fps: int = 
     if not 1 <= fps <= MAX_FPS:
         raise InputError("--fps", "fps", fps, f"must be 1..{MAX_FPS} frames per second")
     kind = check_target(out, force)
-    images, _ = frames(scenario_file, days)
+    images = frames(scenario_file, days)
     (write_gif if kind == "GIF" else write_mp4)(images, out, fps)
     return len(images)

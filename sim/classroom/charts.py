@@ -20,7 +20,7 @@ from PIL import Image
 
 from sim.classroom.model import OTHER_RUNS, OtherRuns, Town
 from sim.drawing.colours import LIGHT, Theme, source_colour
-from sim.drawing.picture import Blitter, LegendEntry
+from sim.drawing.picture import Blitter, Encoding, LegendEntry
 
 SOURCE_LABELS = {
     "baseline": "other channels (ads, shops)",
@@ -113,7 +113,7 @@ class _Chart:
         with self.lock:
             return self.blitter.image()
 
-    def encoded(self, kind: str) -> bytes:
+    def encoded(self, kind: Encoding) -> bytes:
         with self.lock:
             return self.blitter.encoded(kind)
 

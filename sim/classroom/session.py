@@ -27,12 +27,12 @@ from sim.classroom.settings import (
 )
 from sim.core.scenario import Scenario, load_scenario
 from sim.drawing.colours import DARK, LIGHT
-from sim.drawing.picture import LegendEntry, NetworkPicture, NichePicture, network_picture
+from sim.drawing.picture import Encoding, LegendEntry, NetworkPicture, NichePicture, network_picture
 
 View = Literal["one", "side"]
 NONE = "none"
-PICTURE_FORMAT, CHART_FORMAT = "jpeg", "png8"  # the fastest encodings that look lossless (Blitter.encoded)
-MIME = {"jpeg": "image/jpeg", "png8": "image/png", "png": "image/png"}
+PICTURE_FORMAT: Encoding = "jpeg"  # the fastest encodings that look lossless (Blitter.encoded)
+CHART_FORMAT: Encoding = "png8"
 
 
 @dataclass(frozen=True)

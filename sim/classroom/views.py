@@ -16,9 +16,9 @@ import solara
 from sim.classroom.lesson import LESSONS, Setup
 from sim.classroom.model import OTHER_RUNS
 from sim.classroom.player import SPEEDS
-from sim.classroom.session import CHART_FORMAT, MIME, PICTURE_FORMAT, Frame, TownFrame
+from sim.classroom.session import CHART_FORMAT, PICTURE_FORMAT, Frame, TownFrame
 from sim.classroom.settings import Control
-from sim.drawing.picture import LegendEntry
+from sim.drawing.picture import MIME, LegendEntry
 
 GLYPHS = {"^": "▲", "*": "★", "s": "■", "P": "✚", "D": "◆", "_": "━━", "--": "╍╍", "o": "●"}
 SPEED = Control("speed", "Speed", "int", SPEEDS[0], SPEEDS[1], 1, lambda v: f"{int(v)} days/s")

@@ -13,6 +13,7 @@ import io
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -40,6 +41,8 @@ from sim.drawing.colours import (
 from sim.drawing.layout import layout, niche_circle, niche_ties, spread_angles
 
 AGGREGATE_ABOVE = 2_000  # consumers; above this the page and the animation draw niches
+Encoding = Literal["png", "jpeg", "png8"]
+MIME: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "png8": "image/png"}
 RESTING, POSTING = 70.0, 260.0  # influencer marker sizes (points^2)
 MARKER_AREA = {"*": 2.2, "P": 1.3}  # a star covers less of its box than a triangle: draw it bigger
 
@@ -116,7 +119,7 @@ class Blitter:
         self.image().save(out, format="PNG", compress_level=1)  # fast: encoding dominates otherwise
         return out.getvalue()
 
-    def encoded(self, kind: str) -> bytes:
+    def encoded(self, kind: Encoding) -> bytes:
         """The frame as ``png`` (lossless), ``jpeg`` (a network of dots: 5x faster to encode than
         PNG, no visible loss at quality 90 without chroma subsampling) or ``png8`` (a chart: few
         colours, so 256 lose nothing visible; 3x faster and 3x smaller than ``png``)."""
@@ -223,7 +226,7 @@ class NetworkPicture:
         with self.lock:
             return self.blitter.image()
 
-    def encoded(self, kind: str) -> bytes:
+    def encoded(self, kind: Encoding) -> bytes:
         """The current picture as ``png``, ``jpeg`` or ``png8`` bytes (``Blitter.encoded``)."""
         with self.lock:
             return self.blitter.encoded(kind)
