@@ -134,7 +134,7 @@ class Context:
     negative_impact: float
     attribution_window: int
     talk_boost: float
-    reward: float
+    reward: float  # USD per simulated referred sale (referral.reward x scale)
     code_share: float
     referral_left: float
     referral_open: bool
@@ -148,6 +148,7 @@ class Context:
             rules.baseline_rate(scenario.consumers.baseline_p), w.mode, w.q, w.tie_prob, w.complex_threshold
         )
         view_rules = rules.ViewRules(inf.conversion, inf.engaged_boost, inf.wearout_decay, inf.off_niche_relevance)
+        reward = r.reward * scenario.market.population / graph.n  # a simulated referred sale stands for scale real ones
         return cls(
             graph=graph,
             degree=graph.degree,
@@ -159,10 +160,10 @@ class Context:
             negative_impact=w.negative_impact,
             attribution_window=inf.attribution_window,
             talk_boost=r.talk_boost,
-            reward=r.reward,
+            reward=reward,
             code_share=r.code_share,
             referral_left=r.budget if campaign else 0.0,
-            referral_open=campaign and r.enabled and r.budget >= r.reward,
+            referral_open=campaign and r.enabled and r.budget >= reward,
         )
 
 
