@@ -86,6 +86,7 @@ def test_exact_cascade_closed_forms():
 # --- the checks of `wom validate --quick` ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bass_limit(tmp_path):
     checks = v.check_bass(LIGHT, tmp_path)
     assert {c.name for c in checks} >= {"bass.sfl.curve", "bass.anylogic.peak", "bass.anylogic.daily"}
@@ -93,22 +94,26 @@ def test_bass_limit(tmp_path):
     assert (tmp_path / "bass_sfl.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_cascade_exact_on_small_graphs(tmp_path):
     assert all(g.number_of_edges() <= 20 for _, g, _, _ in v.small_graphs())
     checks = v.check_cascade_exact(LIGHT, tmp_path)
     assert len(checks) == 5 and not failures(checks)
 
 
+@pytest.mark.slow
 def test_cascade_matches_cynetdiff(tmp_path):
     checks = v.check_cascade_peer(LIGHT, tmp_path)
     assert len(checks) == 2 and not failures(checks)
 
 
+@pytest.mark.slow
 def test_stylised_facts(tmp_path):
     checks = v.check_tiers(LIGHT, tmp_path) + v.check_hubs(LIGHT, tmp_path) + v.check_complex(LIGHT, tmp_path)
     assert len(checks) == 6 and not failures(checks)
 
 
+@pytest.mark.slow
 def test_engines_agree(tmp_path):
     checks = v.check_engines(LIGHT, tmp_path)
     assert len(checks) == 2 and not failures(checks)
@@ -117,6 +122,7 @@ def test_engines_agree(tmp_path):
 GRAPHS = st.sampled_from(v.GRAPH_FAMILIES)
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, derandomize=True)
 @given(
     kind=GRAPHS,
