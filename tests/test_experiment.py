@@ -207,6 +207,7 @@ def test_sweep_rows_and_world_reuse(tmp_path, monkeypatch):
     assert (tmp_path / "s" / "points.csv").exists() and (tmp_path / "s" / "figures" / "sweep.png").exists()
 
 
+@pytest.mark.slow  # starts worker processes
 def test_local_processes_match_one_worker_bit_for_bit(tmp_path):
     exp = trust_sweep(points=5, replications=2)
     one = sweep(exp, workers=1, out=tmp_path / "one", progress=False)
