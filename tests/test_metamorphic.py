@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import InfluenceModel
+from sim import InfluenceModel, run
 from sim.core.scenario import scenario_from_dict
 from sim.core.world import World
 
@@ -167,7 +167,6 @@ def test_negative_word_of_mouth_only_lowers_attitudes():
     assert (hits >= 1).sum() > 20
 
 
-@pytest.mark.slow
 def test_a_larger_negative_impact_of_detractor_talk_does_not_add_adopters():
     """Detractors' talk: more adopters also mean more detractors, so runs are not nested; compare
     paired replications and allow three paired standard errors."""
@@ -188,8 +187,6 @@ def test_a_larger_negative_impact_of_detractor_talk_does_not_add_adopters():
 def test_a_campaign_that_cannot_convert_adds_exactly_nothing():
     """Conversion 0, no backlash and no referral programme: the campaign and its counterfactual are
     the same run, draw for draw, so incremental adopters are exactly 0 in every replication."""
-    from sim import run
-
     sc = scenario(**{"influence.conversion": 0.0})
     res = run(sc, replications=3)
     assert res.kpis["spend"].min() > 0 and res.kpis["adopters"].min() > 0
