@@ -1,21 +1,20 @@
-"""The social graph: generators, file loaders and a CSR adjacency the engines share.
+"""The social graph the engines share: a CSR adjacency, degrees and niches.
 
-Large graphs are built straight into arrays (``niches``, ``watts_strogatz``, ``erdos_renyi``);
-networkx is used only where a generator is inherently sequential (``barabasi_albert``,
-``powerlaw_cluster``) and for loading files. ``complete`` is stored implicitly (mean field).
+``build_graph`` maps a scenario's ``[network]`` section onto the generators of
+``sim.core.generators`` (compiled, straight into CSR) or the readers of
+``sim.core.graph_files``. ``complete`` is stored implicitly (mean field).
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from sim.core.errors import InputError
+from sim.core import generators as gen
+from sim.core.graph_files import graph_arrays, read_graph_file
 from sim.core.scenario import Network
 
 LOUVAIN_MAX_NODES = 20_000
@@ -74,125 +73,51 @@ class SocialGraph:
 
 
 def build_graph(net: Network, n: int, rng: np.random.Generator, source: str = "<scenario>") -> SocialGraph:
-    """Build the graph a scenario asks for, with ``n`` consumers unless read from a file."""
+    """Build the graph a scenario's ``[network]`` asks for, with ``n`` consumers unless read from a file."""
     kind = net.kind
     if kind == "complete":
         return SocialGraph(n, None, rng.integers(0, net.niches, n), kind)
     if kind == "niches":
-        adj, niche = _niche_graph(n, net.mean_degree, net.niches, net.homophily, net.degree_exponent, rng)
+        adj, niche = gen.niche_graph(n, net.mean_degree, net.niches, net.homophily, net.degree_exponent, rng)
         return SocialGraph(n, adj, niche, kind)
     if kind == "watts_strogatz":
-        adj = _watts_strogatz(n, net.mean_degree, net.rewiring, rng)
+        adj = gen.watts_strogatz(n, 2 * max(1, int(round(net.mean_degree / 2))), net.rewiring, rng)
         niche = (np.arange(n) * net.niches // n).astype(np.int64)  # ring blocks are communities
         return SocialGraph(n, adj, niche, kind)
     if kind == "erdos_renyi":
-        m = int(round(n * net.mean_degree / 2))
-        adj = _from_pairs(rng.integers(0, n, m), rng.integers(0, n, m), n)
+        adj = gen.erdos_renyi(n, int(round(n * net.mean_degree / 2)), rng)
         return SocialGraph(n, adj, rng.integers(0, net.niches, n), kind)
-    seed = int(rng.integers(2**31))
     m = max(1, min(n - 1, int(round(net.mean_degree / 2))))
+    given = None
     if kind == "barabasi_albert":
-        g = nx.barabasi_albert_graph(n, m, seed=seed)
+        adj = gen.barabasi_albert(n, m, rng)
     elif kind == "powerlaw_cluster":
-        g = nx.powerlaw_cluster_graph(n, m, net.clustering, seed=seed)
+        adj = gen.powerlaw_cluster(n, m, net.clustering, rng)
     else:
-        g = read_graph_file(net.path or "", source)
-    return from_networkx(g, net.niches, rng, kind)
+        adj, given = read_graph_file(net.path or "", key="network.path")
+    niche = given if given is not None else community_niches(adj, net.niches, rng)
+    return SocialGraph(adj.shape[0], adj, niche, kind)
 
 
 def from_networkx(g: nx.Graph, niches: int, rng: np.random.Generator, kind: str = "file") -> SocialGraph:
-    """Relabel nodes 0..n-1; take niches from a ``niche`` node attribute or from communities."""
-    g = nx.convert_node_labels_to_integers(nx.Graph(g), label_attribute="label")
-    g.remove_edges_from(nx.selfloop_edges(g))
-    n = g.number_of_nodes()
-    adj = sp.csr_array(nx.to_scipy_sparse_array(g, nodelist=range(n), format="csr", dtype=np.float64))
-    adj.data[:] = 1.0
-    given = nx.get_node_attributes(g, "niche")
-    if len(given) == n:
-        labels = {v: i for i, v in enumerate(sorted(set(given.values()), key=str))}
-        niche = np.array([labels[given[i]] for i in range(n)], dtype=np.int64)
-    else:
-        niche = _community_niches(g, niches, rng)
-    return SocialGraph(n, adj, niche, kind)
+    """A networkx graph as a ``SocialGraph``, nodes numbered in the graph's order.
+
+    Niches come from a ``niche`` node attribute when every node has one, else from communities.
+    """
+    adj, given = graph_arrays(g, "<graph>")
+    niche = given if given is not None else community_niches(adj, niches, rng)
+    return SocialGraph(adj.shape[0], adj, niche, kind)
 
 
-def read_graph_file(path: str, source: str) -> nx.Graph:
-    """Read an edge list (two columns, space/comma/tab separated, # comments) or GraphML."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(source, "network.path", path, "no such graph file")
-    if p.suffix.lower() in (".graphml", ".xml"):
-        try:
-            return nx.read_graphml(p)
-        except Exception as exc:  # networkx raises several types for bad XML
-            raise InputError(str(p), "(graphml)", str(exc).splitlines()[0][:80], "a valid GraphML file") from None
-    g = nx.Graph()
-    with p.open(newline="", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            text = line.split("#", 1)[0].strip()
-            if not text:
-                continue
-            fields = next(csv.reader([text.replace("\t", ",")], skipinitialspace=True))
-            if len(fields) == 1:
-                fields = text.split()
-            fields = [f.strip() for f in fields if f.strip()]
-            if len(fields) < 2:
-                raise InputError(str(p), f"line {lineno}", text, "each line must be 'source target'")
-            g.add_edge(fields[0], fields[1])
-    if g.number_of_nodes() < 2:
-        raise InputError(str(p), "(edges)", g.number_of_edges(), "a graph file needs at least one edge")
-    return g
+def community_niches(adjacency: sp.csr_array, niches: int, rng: np.random.Generator) -> np.ndarray:
+    """Niches from graph communities (Louvain), packed largest-first into ``niches`` groups.
 
-
-def _from_pairs(u: np.ndarray, v: np.ndarray, n: int) -> sp.csr_array:
-    """Symmetric 0/1 CSR from endpoint arrays, dropping self-loops and duplicates."""
-    keep = u != v
-    u, v = u[keep], v[keep]
-    rows = np.concatenate([u, v])
-    cols = np.concatenate([v, u])
-    adj = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n, n))
-    adj.sum_duplicates()
-    adj.data[:] = 1.0
-    return adj
-
-
-def _niche_graph(n, mean_degree, niches, homophily, exponent, rng):
-    """Scale-free graph with communities: Chung-Lu weights, a share ``homophily`` of ties in-niche."""
-    niche = rng.integers(0, niches, n)
-    weights = rng.pareto(exponent - 1, n) + 1.0
-    weights = np.minimum(weights, np.sqrt(n * mean_degree) / weights.mean())
-    m = int(round(n * mean_degree / 2))
-    cum = np.cumsum(weights)
-    u = np.searchsorted(cum, rng.random(m) * cum[-1], side="right")
-    # In-niche partner: sample by weight inside the niche of u, through niche-sorted cumsums.
-    order = np.argsort(niche, kind="stable")
-    sorted_cum = np.cumsum(weights[order])
-    bounds = np.searchsorted(niche[order], np.arange(niches + 1))
-    start = np.where(bounds[:-1] > 0, sorted_cum[np.maximum(bounds[:-1] - 1, 0)], 0.0)
-    start[bounds[:-1] == 0] = 0.0
-    total = sorted_cum[np.maximum(bounds[1:] - 1, 0)] - start
-    nu = niche[u]
-    local = order[np.minimum(np.searchsorted(sorted_cum, start[nu] + rng.random(m) * total[nu], side="right"), n - 1)]
-    glob = np.searchsorted(cum, rng.random(m) * cum[-1], side="right")
-    v = np.where(rng.random(m) < homophily, local, glob)
-    return _from_pairs(u, np.minimum(v, n - 1), n), niche.astype(np.int64)
-
-
-def _watts_strogatz(n, mean_degree, rewiring, rng):
-    """Ring lattice with k/2 neighbours each side; each tie's far end rewired with ``rewiring``."""
-    half = max(1, int(round(mean_degree / 2)))
-    u = np.repeat(np.arange(n), half)
-    v = (u + np.tile(np.arange(1, half + 1), n)) % n
-    rewire = rng.random(u.size) < rewiring
-    v = np.where(rewire, rng.integers(0, n, u.size), v)
-    return _from_pairs(u, v, n)
-
-
-def _community_niches(g: nx.Graph, niches: int, rng: np.random.Generator) -> np.ndarray:
-    """Niches from graph communities (Louvain), packed largest-first into ``niches`` groups."""
-    n = g.number_of_nodes()
+    Above ``LOUVAIN_MAX_NODES`` nodes (or with one niche) niches are drawn uniformly instead.
+    """
+    n = adjacency.shape[0]
     if n > LOUVAIN_MAX_NODES or niches == 1:
         return rng.integers(0, niches, n).astype(np.int64)
+    g = nx.from_scipy_sparse_array(adjacency)
     communities = nx.community.louvain_communities(g, seed=int(rng.integers(2**31)))
     sizes = np.zeros(niches)
     niche = np.zeros(n, dtype=np.int64)
