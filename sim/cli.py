@@ -269,12 +269,19 @@ def validate_cmd(
     only: Annotated[str | None, typer.Option("--only", help="comma-separated check families [all]")] = None,
 ) -> None:
     """Check the model against known results (Bass, Independent Cascade, a bound, stylised facts)."""
-    from sim.validation.checks import validate_main
+    from sim.validation.run import families, run_validation
 
     try:
-        raise typer.Exit(validate_main(quick, out, only))
+        checks, report = run_validation(families(only), quick, out, progress=typer.echo)
     except InputError as err:
         fail(err)
+    for c in checks:
+        typer.echo(
+            f"{'PASS' if c.passed else 'FAIL'}  {c.name:34} measured {c.measured:<11.4g} tolerance {c.tolerance:.4g}"
+        )
+    failed = sum(not c.passed for c in checks)
+    typer.echo(f"\n{len(checks) - failed} of {len(checks)} checks passed; wrote {report}")
+    raise typer.Exit(1 if failed else 0)
 
 
 def main(argv: list[str] | None = None) -> None:

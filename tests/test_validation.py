@@ -1,7 +1,9 @@
-"""Validation: the checks behind `wom validate --quick`, run with fixed seeds, plus their helpers.
+"""Validation: the checks behind `wom validate`, their helpers, and planted bugs they must catch.
 
-The Monte-Carlo checks run with the QUICK effort, lightened where a check is slow (fewer
-replications); every tolerance is derived from the standard errors of the run itself.
+The Monte-Carlo checks run with the QUICK effort, lightened where a check is slow; every
+tolerance comes from the run's own standard errors. Each strengthened check is also run with a
+realistic bug planted in the model (monkeypatched into ``sim.core.rules``, which both engines
+read) or in its inputs, and must then fail.
 """
 
 import dataclasses
@@ -15,13 +17,30 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.validation import checks as v
+from sim.core import rules
+from sim.validation import bass, bound, campaign, engines, facts, ic, run
+from sim.validation.closed_forms import bass_cumulative, bass_daily, bass_peak, bass_rate, exact_cascade
+from sim.validation.common import QUICK, Check
 
-LIGHT = dataclasses.replace(v.QUICK, bass_reps=(3, 4), ic_reps=200, peer_reps=50, engine_reps=15)
+LIGHT = dataclasses.replace(
+    QUICK,
+    bass_reps=(3, 4),
+    default_reps=2,
+    ic_reps=150,
+    peer_reps=50,
+    bound_graphs=5,
+    bound_reps=12,
+    campaign_reps=4,
+    engine_reps=4,
+)
 
 
 def failures(checks):
     return [(c.name, c.measured, c.tolerance, c.detail) for c in checks if not c.passed]
+
+
+def by_name(checks):
+    return {c.name: c for c in checks}
 
 
 # --- closed forms and exact enumeration ------------------------------------------------------
@@ -29,21 +48,21 @@ def failures(checks):
 
 def test_bass_closed_form_identities():
     p, q = 0.03, 0.38
-    t_star = v.bass_peak(p, q)
-    assert v.bass_cumulative(t_star, p, q) == pytest.approx((1 - p / q) / 2)  # F at the peak
+    t_star = bass_peak(p, q)
+    assert bass_cumulative(t_star, p, q) == pytest.approx((1 - p / q) / 2)  # F at the peak
     t = np.linspace(0.1, 20, 400)
     h = 1e-6
-    numeric = (v.bass_cumulative(t + h, p, q) - v.bass_cumulative(t - h, p, q)) / (2 * h)
-    assert np.allclose(numeric, v.bass_rate(t, p, q), rtol=1e-6)
-    assert v.bass_rate(t, p, q).argmax() == np.abs(t - t_star).argmin()
+    numeric = (bass_cumulative(t + h, p, q) - bass_cumulative(t - h, p, q)) / (2 * h)
+    assert np.allclose(numeric, bass_rate(t, p, q), rtol=1e-6)
+    assert bass_rate(t, p, q).argmax() == np.abs(t - t_star).argmin()
 
 
 def test_daily_recursion_lags_the_closed_form_by_about_a_day():
     p, q = 0.03, 0.38
-    daily = v.bass_daily(p, q, 15 * 365)
-    exact = v.bass_cumulative(np.arange(daily.size) / 365, p, q)
+    daily = bass_daily(p, q, 15 * 365)
+    exact = bass_cumulative(np.arange(daily.size) / 365, p, q)
     assert np.all(daily <= exact + 1e-12)  # start-of-day shares: always behind
-    delay_days = (exact - daily).max() / v.bass_rate(v.bass_peak(p, q), p, q) * 365
+    delay_days = (exact - daily).max() / bass_rate(bass_peak(p, q), p, q) * 365
     assert 0.5 < delay_days < 2.0
 
 
@@ -69,7 +88,7 @@ def brute_force_cascade(g, seeds, p, directed):
 )
 def test_exact_cascade_matches_brute_force_both_ways(g, seeds):
     """Enumerating ties equals enumerating both directions: each tie is tried at most once."""
-    mean, sd = v.exact_cascade(g, seeds, 0.4)
+    mean, sd = exact_cascade(g, seeds, 0.4)
     assert mean == pytest.approx(brute_force_cascade(g, seeds, 0.4, directed=False))
     assert mean == pytest.approx(brute_force_cascade(g, seeds, 0.4, directed=True))
     assert sd > 0
@@ -77,49 +96,139 @@ def test_exact_cascade_matches_brute_force_both_ways(g, seeds):
 
 def test_exact_cascade_closed_forms():
     p = 0.5
-    assert v.exact_cascade(nx.path_graph(10), [0], p)[0] == pytest.approx(sum(p**k for k in range(10)))
-    assert v.exact_cascade(nx.star_graph(12), [1], 0.4)[0] == pytest.approx(1 + 0.4 * (1 + 11 * 0.4))
+    assert exact_cascade(nx.path_graph(10), [0], p)[0] == pytest.approx(sum(p**k for k in range(10)))
+    assert exact_cascade(nx.star_graph(12), [1], 0.4)[0] == pytest.approx(1 + 0.4 * (1 + 11 * 0.4))
     with pytest.raises(ValueError, match="too many"):
-        v.exact_cascade(nx.complete_graph(10), [0], p)
+        exact_cascade(nx.complete_graph(10), [0], p)
 
 
-# --- the checks of `wom validate --quick` ----------------------------------------------------
+def test_reference_simulation_is_exact_on_a_pair():
+    """The docking reference: one seed, one tie, chance c per day -> P(adopted by day d) = 1 - (1 - c)^d."""
+    pair = nx.to_scipy_sparse_array(nx.path_graph(2), format="csr")
+    paths = facts.reference_paths(pair, lambda r: [0], 0.3, 1, 0.0, 3, 4000, np.random.default_rng(0))
+    share = 2 * paths[:, 1:].mean(0) - 1  # the second node's adoption share per day
+    assert np.allclose(share, 1 - 0.7 ** np.arange(1, 4), atol=4 * 0.5 / np.sqrt(4000))
+
+
+# --- the checks of `wom validate --quick`, and bugs they catch --------------------------------
+
+
+def test_cascade_exact_on_small_graphs(tmp_path):
+    assert all(g.number_of_edges() <= 20 for _, g, _, _ in ic.small_graphs())
+    checks = ic.check_cascade_exact(LIGHT, tmp_path)
+    assert len(checks) == 6 and not failures(checks)
+
+
+def test_campaign_effects_and_no_influence_limit(tmp_path):
+    checks = by_name(campaign.check_proportional(LIGHT, tmp_path))
+    assert not failures(checks.values())
+    assert checks["campaign.no_influence"].measured == 0
+
+
+def test_trust_ignored_fails_the_trust_check(tmp_path, monkeypatch):
+    """Planted bug from the mutation study: trust ignored when a view becomes a purchase chance."""
+    real = rules.sponsored_chance
+    monkeypatch.setattr(rules, "sponsored_chance", lambda c, trust, *a: real(c, np.ones_like(trust), *a))
+    checks = by_name(campaign.check_proportional(LIGHT, tmp_path))
+    assert not checks["campaign.trust"].passed
+    assert checks["campaign.reach"].passed  # the bug is pinned on trust, not on everything
+
+
+def test_conversion_leak_fails_the_no_influence_check(tmp_path, monkeypatch):
+    """A campaign that converts although its conversion is 0 (e.g. a floor on the chance)."""
+    real = rules.sponsored_chance
+    monkeypatch.setattr(rules, "sponsored_chance", lambda c, *a: real(np.maximum(c, 0.01), *a))
+    assert not by_name(campaign.check_proportional(LIGHT, tmp_path))["campaign.no_influence"].passed
+
+
+def test_complex_contagion_with_size_checks(tmp_path):
+    checks = facts.check_complex(LIGHT, tmp_path)
+    assert len(checks) == 3 and not failures(checks)
+
+
+def test_threshold_off_by_one_fails_centola(tmp_path, monkeypatch):
+    """Complex contagion counting one talker too few: the sizes no longer match the reference."""
+    monkeypatch.setattr(rules, "reinforced", lambda talkers, threshold: np.asarray(talkers) >= threshold - 1)
+    checks = by_name(facts.check_complex(LIGHT, tmp_path))
+    assert not checks["facts.centola.size"].passed
+    assert not checks["facts.centola.complex"].passed
+
+
+def test_engines_agree_exactly(tmp_path):
+    checks = engines.check_engines(LIGHT, tmp_path)
+    assert len(checks) == 1 and not failures(checks) and checks[0].measured == LIGHT.engine_reps
+
+
+def test_diverging_engines_fail(tmp_path, monkeypatch):
+    """The agents engine on other streams (or any rule it applies differently) breaks the exact match."""
+    real = engines.run_both
+
+    def diverging(scenario, world, replication):
+        vector, _ = real(scenario, world, replication)
+        return vector, real(scenario, world, replication + 1)[1]
+
+    monkeypatch.setattr(engines, "run_both", diverging)
+    check = engines.check_engines(LIGHT, tmp_path)[0]
+    assert not check.passed and check.measured < LIGHT.engine_reps
 
 
 @pytest.mark.slow
 def test_bass_limit(tmp_path):
-    checks = v.check_bass(LIGHT, tmp_path)
+    checks = bass.check_bass(LIGHT, tmp_path)
     assert {c.name for c in checks} >= {"bass.sfl.curve", "bass.anylogic.peak", "bass.anylogic.daily"}
     assert not failures(checks)
     assert (tmp_path / "bass_sfl.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow
-def test_cascade_exact_on_small_graphs(tmp_path):
-    assert all(g.number_of_edges() <= 20 for _, g, _, _ in v.small_graphs())
-    checks = v.check_cascade_exact(LIGHT, tmp_path)
-    assert len(checks) == 5 and not failures(checks)
+def test_default_model_sits_below_bass(tmp_path):
+    check = bass.check_default_gap(LIGHT, tmp_path)[0]
+    assert check.passed and check.measured > 0.05, check.detail
+
+
+@pytest.mark.slow
+def test_negative_word_of_mouth_raising_attitude_fails_the_default_gap(tmp_path, monkeypatch):
+    """Planted bug from the mutation study: negative word of mouth raises attitude instead of lowering it."""
+    monkeypatch.setattr(rules, "attitude_after_negative", lambda a, hit, impact: np.where(hit, a * (1 + impact), a))
+    assert not bass.check_default_gap(LIGHT, tmp_path)[0].passed
 
 
 @pytest.mark.slow
 def test_cascade_matches_cynetdiff(tmp_path):
-    checks = v.check_cascade_peer(LIGHT, tmp_path)
+    checks = ic.check_cascade_peer(LIGHT, tmp_path)
+    assert len(checks) == 4 and not failures(checks)
+
+
+@pytest.mark.slow
+def test_bound_and_its_word_of_mouth_guard(tmp_path):
+    checks = bound.check_bound(LIGHT, tmp_path)
     assert len(checks) == 2 and not failures(checks)
 
 
 @pytest.mark.slow
-def test_stylised_facts(tmp_path):
-    checks = v.check_tiers(LIGHT, tmp_path) + v.check_hubs(LIGHT, tmp_path) + v.check_complex(LIGHT, tmp_path)
-    assert len(checks) == 6 and not failures(checks)
+def test_killing_word_of_mouth_fails_the_bound_guard(tmp_path, monkeypatch):
+    """Without word of mouth the bound holds trivially; the guard must fail."""
+    monkeypatch.setattr(rules, "wom_rate", lambda talk_sum, *a, **k: np.zeros_like(np.asarray(talk_sum, float)))
+    checks = by_name(bound.check_bound(LIGHT, tmp_path))
+    assert checks["bound.fibich_levin"].passed  # the bound alone cannot see it
+    assert not checks["bound.word_of_mouth"].passed
 
 
 @pytest.mark.slow
-def test_engines_agree(tmp_path):
-    checks = v.check_engines(LIGHT, tmp_path)
-    assert len(checks) == 2 and not failures(checks)
+def test_hubs_and_tiers(tmp_path):
+    checks = facts.check_hubs(LIGHT, tmp_path) + campaign.check_tiers(LIGHT, tmp_path)
+    assert len(checks) == 4 and not failures(checks)
 
 
-GRAPHS = st.sampled_from(v.GRAPH_FAMILIES)
+@pytest.mark.slow
+def test_weaker_ties_fail_the_hub_sizes(tmp_path, monkeypatch):
+    """Word of mouth at half the tie chance: the hubs' days saved no longer match the reference."""
+    real = rules.wom_rate
+    monkeypatch.setattr(rules, "wom_rate", lambda *a: real(*a) / 2)
+    assert not by_name(facts.check_hubs(LIGHT, tmp_path))["facts.hubs.size"].passed
+
+
+GRAPHS = st.sampled_from(bound.GRAPH_FAMILIES)
 
 
 @pytest.mark.slow
@@ -133,9 +242,9 @@ GRAPHS = st.sampled_from(v.GRAPH_FAMILIES)
 )
 def test_network_adoption_never_exceeds_the_bass_curve(kind, n, graph_seed, p, q):
     """Fibich & Levin: on any graph, mean adoption stays below complete mixing (up to 3 SE)."""
-    g = v.random_graph(kind, n, graph_seed)
-    paths = v.graph_bass_paths(g, p, q, days=120, reps=20)
-    assert v.bound_excess(paths, p, q).max() <= 0
+    g = bound.random_graph(kind, n, graph_seed)
+    paths = bound.graph_bass_paths(g, p, q, days=120, reps=20)
+    assert bound.bound_excess(paths, p, q).max() <= 0
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -150,14 +259,14 @@ def test_validate_command_writes_report(tmp_path):
     report = (out / "report.md").read_text()
     assert "| PASS | `facts.centola.complex`" in report and "![facts.centola.complex](figures/complex.png)" in report
     assert (out / "figures" / "complex.png").is_file() and (out / "checks.csv").is_file()
-    assert "2 of 2 checks passed" in result.output
+    assert "3 of 3 checks passed" in result.output
 
 
 def test_validate_exits_1_when_a_check_fails(tmp_path, monkeypatch):
     def failing(effort, figures):
-        return [v.Check("demo", "a check that fails", 2.0, 1.0, "measured <= tolerance", False, "none.png", "x", "y")]
+        return [Check("demo", "a check that fails", 2.0, 1.0, "measured <= tolerance", False, "none.png", "x", "y")]
 
-    monkeypatch.setattr(v, "CHECKS", {"demo": failing})
+    monkeypatch.setattr(run, "CHECKS", {"demo": failing})
     out = tmp_path / "validation"
     result = runner.invoke(app, ["validate", "--quick", "--out", str(out)])
     assert result.exit_code == 1

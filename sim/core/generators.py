@@ -257,7 +257,7 @@ def _append(arena, lists, top, x, w):
 def _is_free(w, source, linked, count):
     if w == source:
         return False
-    for j in range(count):
+    for j in range(count):  # noqa: SIM110 (numba compiles loops, not generator expressions)
         if linked[j] == w:
             return False
     return True

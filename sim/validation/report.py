@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from sim import __version__  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.validation.checks import Check, Effort
+    from sim.validation.common import Check, Effort
 
 BAND = dict(alpha=0.25, linewidth=0)
 
@@ -124,32 +124,59 @@ def bound_figure(path, curves) -> None:
     _save(fig, path)
 
 
-def tiers_figure(path, names, totals, defaults) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    x = np.arange(len(names))
-    for ax, key, title, unit in (
-        (axes[0], "engagement", "Engagement per follower per post", "engagements / follower"),
-        (axes[1], "reach", "Views per follower per post", "views / follower"),
-        (axes[2], "cpe", "Cost per engagement", "USD per engagement"),
-    ):
-        v = totals[key]
-        ax.bar(
-            x,
-            v.mean(0),
-            yerr=v.std(0, ddof=1) if len(v) > 1 else None,
-            color="tab:blue",
-            alpha=0.8,
-            label="simulated (mean, SD over worlds)",
-        )
-        if key in defaults:
-            ax.plot(x, defaults[key], "ko--", label="tier default (calibration)")
-        ax.set_xticks(x, names)
-        ax.set(title=title, xlabel="tier", ylabel=unit)
-        ax.legend(fontsize=8)
+def default_gap_figure(path, t, paths, exact, p, q) -> None:
+    """The default model against the Bass curve with the same p and q."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    _band(ax, t, paths, "all defaults", "tab:red")
+    ax.plot(t, exact, "k--", label="Bass closed form F(t)")
+    ax.set(
+        title=f"Default model vs Bass, p = {p}, q = {q} per year, complete graph, no campaign",
+        xlabel="time (years)",
+        ylabel="share adopted",
+    )
+    ax.legend(fontsize=8, loc="lower right")
     _save(fig, path)
 
 
-def hubs_figure(path, curves, levels, advantage, se) -> None:
+def campaign_figure(path, bars) -> None:
+    """bars: (name, expected ratio, measured ratio, SE)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(bars))
+    ax.bar(x - 0.2, [b[1] for b in bars], width=0.4, color="0.6", label="expected")
+    ax.bar(
+        x + 0.2,
+        [b[2] for b in bars],
+        width=0.4,
+        yerr=[3 * b[3] for b in bars],
+        color="tab:blue",
+        label="measured +/- 3 SE",
+    )
+    ax.set_xticks(x, [b[0] for b in bars])
+    ax.set(title="Incremental adopters: changed / base scenario (no influence: adopters)", ylabel="ratio")
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def tiers_figure(path, samples: dict) -> None:
+    """samples: label -> incremental adopters per USD per replication."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    x = np.arange(len(samples))
+    values = [1000 * v for v in samples.values()]
+    ax.bar(
+        x,
+        [v.mean() for v in values],
+        yerr=[3 * v.std(ddof=1) / np.sqrt(v.size) for v in values],
+        color="tab:blue",
+        alpha=0.8,
+        label="mean +/- 3 SE",
+    )
+    ax.set_xticks(x, list(samples))
+    ax.set(title="Incremental adopters per 1,000 USD", ylabel="adopters per 1,000 USD")
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def hubs_figure(path, curves, levels, advantage, se, reference) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     ax = axes[0]
     colors = plt.cm.viridis(np.linspace(0, 0.85, len(curves)))
@@ -161,6 +188,7 @@ def hubs_figure(path, curves, levels, advantage, se) -> None:
     ax.legend(fontsize=7, ncol=2)
     ax = axes[1]
     ax.errorbar(np.arange(len(levels)), advantage, yerr=3 * se, fmt="o-", capsize=4, label="mean +/- 3 SE")
+    ax.plot(np.arange(len(levels)), reference, "kx--", label="plain-numpy reference")
     ax.set_xticks(np.arange(len(levels)), [f"{p:g}" for p in levels])
     ax.axhline(0, color="k", linewidth=0.8)
     ax.set(
@@ -189,16 +217,15 @@ def complex_figure(path, curves) -> None:
     _save(fig, path)
 
 
-def engines_figure(path, samples) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    for i, (ax, label) in enumerate(
-        zip(axes, ("final adopters (simulated consumers)", "mean adoption day (day of the run)"), strict=True)
-    ):
-        for engine, color in (("vector", "tab:blue"), ("agents", "tab:orange")):
-            v = np.sort(samples[engine][i])
-            ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", color=color, label=f"{engine} engine")
-        ax.set(title=f"Empirical distribution: {label}", xlabel=label, ylabel="cumulative share of replications")
-        ax.legend(fontsize=8)
+def engines_figure(path, finals: dict) -> None:
+    """finals: engine -> final adopters per replication (same streams: the points lie on the diagonal)."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    a, b = finals["vector"], finals["agents"]
+    ax.plot(a, b, "o", color="tab:blue", alpha=0.7)
+    lo, hi = min(a.min(), b.min()), max(a.max(), b.max())
+    ax.plot([lo, hi], [lo, hi], "k--", linewidth=0.8, label="identical")
+    ax.set(title="Final adopters per replication, same streams", xlabel="vector engine", ylabel="Mesa agents")
+    ax.legend(fontsize=8)
     _save(fig, path)
 
 
