@@ -40,12 +40,13 @@ class CascadeResult:
 @nb.njit(cache=True)
 def _cascades(indptr, indices, seeds, p, per_tie, trials, rng, count_reached):
     n = indptr.size - 1
-    stamp = np.full(n, -1, np.int64)  # trial in which a node became active: no reset per trial
+    stamp = np.zeros(n, np.int64)  # 1 + the last trial in which a node became active: no reset per trial
     reached = np.zeros(n if count_reached else 0, np.int64)
     spread = np.empty(trials, np.int64)
     frontier = np.empty(n, np.int64)  # the active nodes, in order of activation
     log_miss = np.log1p(-p[0]) if not per_tie and 0.0 < p[0] < 1.0 else 0.0
-    for t in range(trials):
+    for trial in range(trials):
+        t = trial + 1
         size = 0
         for s in seeds:
             if stamp[s] != t:
@@ -82,7 +83,7 @@ def _cascades(indptr, indices, seeds, p, per_tie, trials, rng, count_reached):
                     stamp[v] = t
                     frontier[size] = v
                     size += 1
-        spread[t] = size
+        spread[trial] = size
         if count_reached:
             for i in range(size):
                 reached[frontier[i]] += 1
@@ -133,7 +134,7 @@ def independent_cascade(
     >>> round(r.mean, 1), r.reached[0]  # exact: 1 + 0.5 + 0.25
     (1.8, 20000)
     """
-    indptr = np.asarray(indptr, dtype=np.int64)
+    indptr = np.asarray(indptr)
     indices = np.asarray(indices)
     n = indptr.size - 1
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))

@@ -31,8 +31,8 @@ def _index_dtype(arcs: int) -> type:
 def _csr_arrays(u, v, n, out_dtype):
     """Symmetric CSR of the pairs (u, v): rows sorted by column, loops and duplicates dropped.
 
-    Two stable counting sorts (by column, then by row) leave every row's columns sorted, so
-    duplicates are neighbours and one pass removes them.
+    One scatter of both directions into their rows, then each row is sorted where it lies
+    (insertion sort for short rows, which most are) and its repeats removed in place.
     """
     count = np.zeros(n + 1, np.int64)
     for k in range(u.size):
@@ -40,33 +40,31 @@ def _csr_arrays(u, v, n, out_dtype):
             count[u[k] + 1] += 1
             count[v[k] + 1] += 1
     start = np.cumsum(count)
-    arcs = start[n]
-    # pass 1: arcs bucketed by column
-    row_by_col = np.empty(arcs, out_dtype)
-    col_by_col = np.empty(arcs, out_dtype)
+    indices = np.empty(start[n], out_dtype)
     pos = start[:-1].copy()
     for k in range(u.size):
         a, b = u[k], v[k]
         if a != b:
-            row_by_col[pos[b]] = a
-            col_by_col[pos[b]] = b
-            pos[b] += 1
-            row_by_col[pos[a]] = b
-            col_by_col[pos[a]] = a
+            indices[pos[a]] = b
             pos[a] += 1
-    # pass 2: stable by row, so each row's columns come out sorted
-    indices = np.empty(arcs, out_dtype)
-    pos = start[:-1].copy()
-    for k in range(arcs):
-        r = row_by_col[k]
-        indices[pos[r]] = col_by_col[k]
-        pos[r] += 1
-    # drop duplicates in place
+            indices[pos[b]] = a
+            pos[b] += 1
     indptr = np.zeros(n + 1, out_dtype)
     w = 0
     for r in range(n):
+        lo, hi = start[r], start[r + 1]
+        if hi - lo <= 32:
+            for i in range(lo + 1, hi):
+                x = indices[i]
+                j = i - 1
+                while j >= lo and indices[j] > x:
+                    indices[j + 1] = indices[j]
+                    j -= 1
+                indices[j + 1] = x
+        else:
+            indices[lo:hi] = np.sort(indices[lo:hi])
         first = w
-        for k in range(start[r], start[r + 1]):
+        for k in range(lo, hi):
             c = indices[k]
             if w == first or indices[w - 1] != c:
                 indices[w] = c

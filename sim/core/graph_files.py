@@ -116,7 +116,8 @@ def _same_text(buf, spans, first, inverse):
 
 
 def _node_ids(buf: np.ndarray, spans: np.ndarray, count: int, numeric: bool) -> tuple[np.ndarray, int]:
-    """Each field's node number 0..n-1: integer labels in numeric order, others in order of appearance."""
+    """Each field's node number 0..n-1 (source, target, source, ...): integer labels in numeric
+    order, others in order of first appearance."""
     if numeric:
         values = _integers(buf, spans, count)
         top = int(values.max()) if values.size else -1
@@ -184,7 +185,8 @@ def read_edge_list(path: str | Path, *, key: str = "network.path") -> sp.csr_arr
     if count == 0:
         raise InputError(str(path), "(edges)", 0, "a graph file needs at least one tie; " + EDGE_LIST_FORMAT)
     ids, n = _node_ids(buf, spans[:count], count, numeric)
-    return csr_from_pairs(ids[0::2], ids[1::2], n)
+    ends = ids.reshape(-1, 2).T.copy()  # contiguous sources and targets
+    return csr_from_pairs(ends[0], ends[1], n)
 
 
 def read_graphml(path: str | Path, *, key: str = "network.path") -> tuple[sp.csr_array, np.ndarray | None]:
