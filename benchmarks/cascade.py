@@ -96,7 +96,9 @@ def main() -> None:
         peer_ms = per_cascade_ms(peer, args.trials)
         single_ms = per_cascade_ms(single, args.trials)
         batched_ms = per_cascade_ms(
-            lambda trials, p=p: independent_cascade(adjacency.indptr, adjacency.indices, seeds, p, trials=trials, seed=1),
+            lambda trials, p=p: independent_cascade(
+                adjacency.indptr, adjacency.indices, seeds, p, trials=trials, seed=1
+            ),
             args.trials,
         )
         before = model_ms(adjacency, seeds, p, args.model_reps) if args.model_reps else float("nan")
