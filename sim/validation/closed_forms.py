@@ -72,3 +72,35 @@ def exact_cascade(g: nx.Graph, seeds, p: float, chunk: int = 1 << 16) -> tuple[f
         first += float(weight @ size)
         second += float(weight @ size**2)
     return first, math.sqrt(max(second - first**2, 0.0))
+
+
+def default_mean_field(
+    p: float, q: float, days: int, sigma: float, negative_ratio: float, impact: float, n: int, grid: int = 400
+) -> np.ndarray:
+    """Share adopted after each day 0..days of the default model on a complete graph, no campaign.
+
+    A mean-field recursion written from the model's description, not its code (docs/model.md):
+    a consumer of susceptibility s (lognormal, mean 1, spread ``sigma``; a quantile grid) and
+    attitude a = (1 - impact)^k after k negative hits adopts on a day with chance
+    1 - exp(-s a (p + q G) / 365), G the share of the *others* adopted before the day. The
+    average adopter's positive talk weighs 1 and detractors' negative talk ``negative_ratio``
+    times that, so a non-adopter is hit with chance 1 - exp(-q G negative_ratio / 365).
+    """
+    from scipy.stats import norm
+
+    s = np.exp(-0.5 * sigma**2 + sigma * norm.ppf((np.arange(grid) + 0.5) / grid)) if sigma > 0 else np.ones(1)
+    hits = 60  # attitude levels tracked; (1 - impact)^60 is negligible for impact >= 0.1
+    attitude = (1 - impact) ** np.arange(hits)
+    waiting = np.zeros((s.size, hits))
+    waiting[:, 0] = 1 / s.size
+    out = np.zeros(days + 1)
+    for d in range(1, days + 1):
+        others = out[d - 1] * n / (n - 1)
+        chance = -np.expm1(-np.outer(s, attitude) * (p + q * others) / DAYS_PER_YEAR)
+        stay = waiting * (1 - chance)
+        hit = -math.expm1(-q * others * negative_ratio / DAYS_PER_YEAR)
+        waiting = stay * (1 - hit)
+        waiting[:, 1:] += stay[:, :-1] * hit
+        waiting[:, -1] += stay[:, -1] * hit
+        out[d] = 1 - waiting.sum()
+    return out

@@ -124,10 +124,11 @@ def bound_figure(path, curves) -> None:
     _save(fig, path)
 
 
-def default_gap_figure(path, t, paths, exact, p, q) -> None:
-    """The default model against the Bass curve with the same p and q."""
+def default_gap_figure(path, t, paths, exact, field, p, q) -> None:
+    """The default model against the Bass curve with the same p and q, and against its mean field."""
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     _band(ax, t, paths, "all defaults", "tab:red")
+    ax.plot(t, field, color="k", linewidth=1, label="default model, mean-field recursion")
     ax.plot(t, exact, "k--", label="Bass closed form F(t)")
     ax.set(
         title=f"Default model vs Bass, p = {p}, q = {q} per year, complete graph, no campaign",
