@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 from sim.core import generators as gen
+from sim.core import graph_kernels
 
 Z = 4.0
 
@@ -53,6 +54,9 @@ def test_csr_from_pairs_equals_scipys_construction():
     assert (ours != ref).nnz == 0
     assert_simple_undirected(ours, n)
     assert gen.csr_from_pairs(np.array([3, 3]), np.array([3, 3]), 5).nnz == 0  # loops only: no ties
+    # the compiled builder (used from COMPILED_FROM pairs on) gives the very same arrays
+    indptr, indices = graph_kernels.csr_arrays(u, v, n, np.dtype(np.int32))
+    assert np.array_equal(indptr, ours.indptr) and np.array_equal(indices, ours.indices)
 
 
 def test_bucketed_search_equals_numpy_searchsorted():
@@ -61,7 +65,7 @@ def test_bucketed_search_equals_numpy_searchsorted():
     weights[::7] = 0.0  # flat stretches of the cumsum
     cum = np.cumsum(weights)
     keys = np.concatenate([rng.random(20_000) * cum[-1], cum[:100], [0.0, cum[-1] * (1 - 1e-16)]])
-    assert np.array_equal(gen._weighted(cum, keys), np.searchsorted(cum, keys, side="right"))
+    assert np.array_equal(graph_kernels.search_sorted(cum, keys, cum.size), np.searchsorted(cum, keys, side="right"))
 
 
 def test_barabasi_albert_structure_and_reproducibility():

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import networkx as nx
-import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
@@ -23,103 +22,15 @@ EDGE_LIST_FORMAT = (
     "each line 'source target' (more columns are ignored), fields separated by spaces, tabs or commas, "
     "'#' starts a comment"
 )
-MAX_DIGITS = 18  # longer numbers are read as labels (no int64 overflow)
-
-
-@nb.njit(cache=True)
-def _is_separator(c):
-    return c == 32 or c == 9 or c == 44 or c == 13  # space, tab, comma, carriage return
-
-
-@nb.njit(cache=True)
-def _fields(buf, lines):
-    """The first two fields of every data line, as byte spans, and whether all fields are integers.
-
-    Returns (spans, count, numeric, bad_line, bad_start): ``spans[k]`` = (start, end) of the
-    source and target of data line k; a line with a single field stops the scan and is
-    reported by its number and the offset where it starts (bad_line = 0 when all is well).
-    """
-    spans = np.empty((lines, 4), np.int64)
-    count, numeric = 0, True
-    pos, line, size = 0, 0, buf.size
-    while pos < size:
-        line += 1
-        start = pos
-        got = 0
-        while pos < size and buf[pos] != 10:
-            c = buf[pos]
-            if c == 35:  # '#': skip to the end of the line
-                while pos < size and buf[pos] != 10:
-                    pos += 1
-                break
-            if _is_separator(c):
-                pos += 1
-                continue
-            first = pos
-            while pos < size and buf[pos] != 10 and buf[pos] != 35 and not _is_separator(buf[pos]):
-                c = buf[pos]
-                if c < 48 or c > 57:
-                    numeric = False
-                pos += 1
-            if got < 2:
-                spans[count, 2 * got] = first
-                spans[count, 2 * got + 1] = pos
-                if pos - first > MAX_DIGITS:
-                    numeric = False
-            got += 1
-        if got == 1:
-            return spans, count, numeric, line, start
-        if got >= 2:
-            count += 1
-        pos += 1  # the newline
-    return spans, count, numeric, 0, 0
-
-
-@nb.njit(cache=True)
-def _integers(buf, spans, count):
-    out = np.empty(2 * count, np.int64)
-    for k in range(count):
-        for f in range(2):
-            value = 0
-            for i in range(spans[k, 2 * f], spans[k, 2 * f + 1]):
-                value = value * 10 + (buf[i] - 48)
-            out[2 * k + f] = value
-    return out
-
-
-@nb.njit(cache=True)
-def _hashes(buf, spans, count):
-    """64-bit FNV-1a hash of every field (collisions are checked by the caller)."""
-    out = np.empty(2 * count, np.uint64)
-    for k in range(count):
-        for f in range(2):
-            h = np.uint64(14695981039346656037)
-            for i in range(spans[k, 2 * f], spans[k, 2 * f + 1]):
-                h = (h ^ np.uint64(buf[i])) * np.uint64(1099511628211)
-            out[2 * k + f] = h
-    return out
-
-
-@nb.njit(cache=True)
-def _same_text(buf, spans, first, inverse):
-    """True if every field equals the first field with the same hash (no hash collision)."""
-    for j in range(inverse.size):
-        a = spans[j // 2, 2 * (j % 2)], spans[j // 2, 2 * (j % 2) + 1]
-        r = first[inverse[j]]
-        b = spans[r // 2, 2 * (r % 2)], spans[r // 2, 2 * (r % 2) + 1]
-        if a[1] - a[0] != b[1] - b[0]:
-            return False
-        for i in range(a[1] - a[0]):
-            if buf[a[0] + i] != buf[b[0] + i]:
-                return False
-    return True
 
 
 def _node_ids(buf: np.ndarray, spans: np.ndarray, count: int, numeric: bool) -> tuple[np.ndarray, int]:
     """Each field's node number 0..n-1 (source, target, source, ...): integer labels in numeric
     order, others in order of first appearance."""
+    from sim.core import graph_kernels
+
     if numeric:
-        values = _integers(buf, spans, count)
+        values = graph_kernels.parse_integers(buf, spans, count)
         top = int(values.max()) if values.size else -1
         if top < 4 * values.size + 1024:  # dense labels: a lookup table beats sorting
             present = np.zeros(top + 1, bool)
@@ -128,9 +39,9 @@ def _node_ids(buf: np.ndarray, spans: np.ndarray, count: int, numeric: bool) -> 
             return rank[values], int(present.sum())
         labels, inverse = np.unique(values, return_inverse=True)
         return inverse, labels.size
-    keys = _hashes(buf, spans, count)
+    keys = graph_kernels.hash_fields(buf, spans, count)
     labels, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if not _same_text(buf, spans, first, inverse):
+    if not graph_kernels.same_text(buf, spans, first, inverse):
         raise RuntimeError("hash collision between two node labels")  # about 1 in 10^7 at 2M labels
     order = np.argsort(first, kind="stable")  # number nodes in order of first appearance
     rank = np.empty_like(order)
@@ -171,6 +82,8 @@ def read_edge_list(path: str | Path, *, key: str = "network.path") -> sp.csr_arr
     [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
     >>> os.unlink(fh.name)
     """
+    from sim.core import graph_kernels
+
     data = files.read_bytes(path, what="graph", limit=files.GRAPH_LIMIT, key=key)
     if not data.isascii() or b"\x00" in data:
         files.read_text(path, what="graph", limit=files.GRAPH_LIMIT, key=key)  # one line if binary or not UTF-8
@@ -178,7 +91,7 @@ def read_edge_list(path: str | Path, *, key: str = "network.path") -> sp.csr_arr
         data = data[3:]
     buf = np.frombuffer(data, np.uint8)
     lines = int(np.count_nonzero(buf == ord("\n"))) + 1
-    spans, count, numeric, bad_line, bad_start = _fields(buf, lines)
+    spans, count, numeric, bad_line, bad_start = graph_kernels.edge_fields(buf, lines)
     if bad_line:
         text = data[bad_start:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         raise InputError(str(path), f"line {bad_line}", text, EDGE_LIST_FORMAT)
