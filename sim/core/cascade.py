@@ -131,8 +131,8 @@ def independent_cascade(
     >>> independent_cascade(path.indptr, path.indices, [0], 1.0, trials=3).spread.tolist()
     [3, 3, 3]
     >>> r = independent_cascade(path.indptr, path.indices, [0], 0.5, trials=20_000, seed=1, reached=True)
-    >>> round(r.mean, 1), r.reached[0]  # exact: 1 + 0.5 + 0.25
-    (1.8, 20000)
+    >>> abs(r.mean - 1.75) < 0.03, int(r.reached[0])  # exact mean: 1 + 0.5 + 0.25
+    (True, 20000)
     """
     indptr = np.asarray(indptr)
     indices = np.asarray(indices)
