@@ -275,7 +275,7 @@ def write_report(checks: list[Check], effort: Effort, out_dir: Path, seconds: fl
             f"- seed {c.seed}" + (f", scenario hash {c.scenario_hash}" if c.scenario_hash else ""),
             "",
         ]
-        if c.figure not in shown:
+        if c.figure and c.figure not in shown:
             shown.add(c.figure)
             lines += [f"![{c.name}](figures/{c.figure})", ""]
     path = out_dir / "report.md"

@@ -11,7 +11,7 @@ from sim.core.files import check_output, replace_outputs
 from sim.validation import report
 from sim.validation.bass import check_bass, check_default_gap
 from sim.validation.bound import check_bound
-from sim.validation.campaign import check_proportional, check_tiers
+from sim.validation.campaign import check_no_influence, check_proportional, check_tiers
 from sim.validation.common import FULL, QUICK, Check, Effort
 from sim.validation.engines import check_engines
 from sim.validation.facts import check_complex, check_hubs
@@ -24,6 +24,7 @@ CHECKS: dict[str, Callable[[Effort, Path], list[Check]]] = {
     "cascade_peer": check_cascade_peer,
     "bound": check_bound,
     "campaign": check_proportional,
+    "no_influence": check_no_influence,
     "tiers": check_tiers,
     "hubs": check_hubs,
     "complex": check_complex,
