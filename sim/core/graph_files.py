@@ -91,7 +91,8 @@ def read_edge_list(path: str | Path, *, key: str = "network.path") -> sp.csr_arr
         data = data[3:]
     buf = np.frombuffer(data, np.uint8)
     lines = int(np.count_nonzero(buf == ord("\n"))) + 1
-    spans, count, numeric, bad_line, bad_start = graph_kernels.edge_fields(buf, lines)
+    span_dtype = np.dtype(np.int32 if buf.size < 2**31 - 1 else np.int64)  # byte offsets
+    spans, count, numeric, bad_line, bad_start = graph_kernels.edge_fields(buf, lines, span_dtype)
     if bad_line:
         text = data[bad_start:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         raise InputError(str(path), f"line {bad_line}", text, EDGE_LIST_FORMAT)

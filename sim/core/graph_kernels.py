@@ -227,14 +227,14 @@ def is_separator(c):
 
 
 @nb.njit(cache=True)
-def edge_fields(buf, lines):
+def edge_fields(buf, lines, span_dtype):
     """The first two fields of every data line, as byte spans, and whether all fields are integers.
 
     Returns (spans, count, numeric, bad_line, bad_start): ``spans[k]`` = (start, end) of the
     source and target of data line k; a line with a single field stops the scan and is
     reported by its number and the offset where it starts (bad_line = 0 when all is well).
     """
-    spans = np.empty((lines, 4), np.int64)
+    spans = np.empty((lines, 4), span_dtype)
     count, numeric = 0, True
     pos, line, size = 0, 0, buf.size
     while pos < size:
