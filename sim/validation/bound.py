@@ -33,15 +33,15 @@ def bound_excess(paths: np.ndarray, p: float, q: float) -> np.ndarray:
 
 
 def word_of_mouth_lift(paths: np.ndarray, p: float) -> float:
-    """Largest lift of mean adoption above the no-word-of-mouth curve 1 - exp(-p t), in SEs.
+    """Lift of mean adoption on the last day above the no-word-of-mouth curve 1 - exp(-p t), in SEs.
 
-    With q = 0 every consumer adopts at rate p alone; the lift is then 0 up to noise.
+    With q = 0 every consumer adopts at daily chance 1 - exp(-p/365) alone, so the lift is a
+    standard normal draw (0 up to noise); word of mouth makes it large.
     """
-    t = np.arange(paths.shape[1]) / DAYS_PER_YEAR
-    alone = -np.expm1(-p * t)
-    se = paths.std(0, ddof=1) / math.sqrt(len(paths))
-    lift = (paths.mean(0) - alone)[1:] / np.maximum(se[1:], 1e-12)
-    return float(lift.max())
+    t = (paths.shape[1] - 1) / DAYS_PER_YEAR
+    alone = -math.expm1(-p * t)
+    se = paths[:, -1].std(ddof=1) / math.sqrt(len(paths))
+    return float((paths[:, -1].mean() - alone) / max(se, 1e-12))
 
 
 def random_graph(kind: str, n: int, seed: int) -> nx.Graph:
@@ -74,7 +74,7 @@ def check_bound(effort: Effort, figures: Path) -> list[Check]:
         exact = bass_cumulative(np.arange(days + 1) / DAYS_PER_YEAR, p, q)
         curves.append((f"{kind}, n={n}, p={p:.2f}, q={q:.1f}", exact, paths))
     figs.bound_figure(figures / "bound.png", curves)
-    weakest = min(lifts, key=lambda r: r[2])
+    median_lift = float(np.median([lift for _, _, lift in lifts]))
     where = (
         f"{effort.bound_graphs} random graphs ({', '.join(GRAPH_FAMILIES)}; 50-300 nodes; p in [0.2, 2], "
         f"q in [1, 10] per year), {effort.bound_reps} replications each, {days} daily steps"
@@ -93,14 +93,15 @@ def check_bound(effort: Effort, figures: Path) -> list[Check]:
         ),
         Check(
             "bound.word_of_mouth",
-            "On each of the same graphs word of mouth lifts mean adoption above external adoption alone, "
-            "1 - exp(-p t), so the bound is not met merely by a model without word of mouth",
-            weakest[2],
+            "On the same graphs word of mouth lifts mean adoption by the last day above external adoption "
+            "alone, 1 - exp(-p t), so the bound is not met merely by a model without word of mouth",
+            median_lift,
             Z,
-            "min over graphs of max_t (mean_t - (1 - exp(-p t))) / SE_t > 3",
-            bool(weakest[2] > Z),
+            "median over graphs of (mean - (1 - exp(-p t))) / SE on the last day > 3 (without word of mouth: "
+            "a median of standard normal draws)",
+            bool(median_lift > Z),
             "bound.png",
             SOURCE,
-            "lift in SEs per graph: " + ", ".join(f"{k} n={n}: {v:.1f}" for k, n, v in lifts),
+            "lift on the last day in SEs per graph: " + ", ".join(f"{k} n={n}: {v:.1f}" for k, n, v in lifts),
         ),
     ]

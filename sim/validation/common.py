@@ -8,6 +8,18 @@ SEED = 2024
 Z = 3.0  # standard errors allowed for Monte-Carlo noise
 
 
+def z_limit(comparisons: int) -> float:
+    """The |z| bound for the largest of ``comparisons`` independent z scores at 3 SE's false-alarm rate.
+
+    One comparison: 3. Taking the max over k comparisons at 3 each would raise false alarms
+    about k-fold; Sidak's correction keeps the family's rate at that of one 3-SE test.
+    """
+    from scipy.stats import norm
+
+    alpha = 2 * norm.sf(Z)
+    return float(norm.isf((1 - (1 - alpha) ** (1 / comparisons)) / 2)) if comparisons > 1 else Z
+
+
 @dataclass(frozen=True)
 class Check:
     """One validation result: a row of the report's pass/fail table."""
