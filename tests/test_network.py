@@ -120,6 +120,12 @@ def test_a_folder_or_a_fifo_is_refused_without_reading(tmp_path):
         read_graph_file(tmp_path / "missing.txt")
 
 
+def test_a_missing_graph_file_names_the_scenario_and_key(tmp_path):
+    with pytest.raises(InputError) as err:
+        build_graph(Network(kind="file", path=str(tmp_path / "none.txt")), 10, np.random.default_rng(0), "s.toml")
+    assert str(err.value).startswith("s.toml: network.path = ") and "no such graph file" in str(err.value)
+
+
 def file_scenario(path) -> Scenario:
     return Scenario(
         name="file_graph",

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.core import generators as gen
+from sim.core.errors import InputError
 from sim.core.graph_files import graph_arrays, read_graph_file
 from sim.core.scenario import Network
 
@@ -94,7 +95,12 @@ def build_graph(net: Network, n: int, rng: np.random.Generator, source: str = "<
     elif kind == "powerlaw_cluster":
         adj = gen.powerlaw_cluster(n, m, net.clustering, rng)
     else:
-        adj, given = read_graph_file(net.path or "", key="network.path")
+        try:
+            adj, given = read_graph_file(net.path or "", key="network.path")
+        except InputError as err:
+            if err.key != "network.path":  # a problem inside the file: the file and line say where
+                raise
+            raise InputError(source, err.key, err.value, err.allowed) from None  # missing, a folder, a pipe, too big
     niche = given if given is not None else community_niches(adj, net.niches, rng)
     return SocialGraph(adj.shape[0], adj, niche, kind)
 
