@@ -153,7 +153,7 @@ def campaign_figure(path, bars) -> None:
         label="measured +/- 3 SE",
     )
     ax.set_xticks(x, [b[0] for b in bars])
-    ax.set(title="Incremental adopters: changed / base scenario (no influence: adopters)", ylabel="ratio")
+    ax.set(title="Incremental adopters, changed / base scenario (direct-conversion limit)", ylabel="ratio")
     ax.legend(fontsize=8)
     _save(fig, path)
 
