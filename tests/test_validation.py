@@ -120,6 +120,7 @@ def test_reference_simulation_is_exact_on_a_pair():
 # --- the checks of `wom validate --quick`, and bugs they catch --------------------------------
 
 
+@pytest.mark.slow
 def test_cascade_exact_on_small_graphs(tmp_path):
     assert all(g.number_of_edges() <= 20 for _, g, _, _ in ic.small_graphs())
     checks = ic.check_cascade_exact(LIGHT, tmp_path)
