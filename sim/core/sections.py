@@ -210,5 +210,53 @@ class Referral(Section):
     talk_boost: float = Field(cal.REFERRAL_TALK_BOOST, ge=1, le=20)
 
 
+class Range(Section):
+    """A uniform range of a parameter (uniform in its logarithm with ``log = true``)."""
+
+    min: float
+    max: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.max > self.min:
+            raise ValueError(f"empty range: max ({self.max:g}) must exceed min ({self.min:g})")
+        if self.log and self.min <= 0:
+            raise ValueError("a log range needs min > 0")
+        return self
+
+
+class Uncertain(Section):
+    """Parameters drawn afresh for every replication (``sim.inference.draws``), so bands include
+    parameter uncertainty: a weighted posterior sample written by ``wom calibrate``, and/or ranges
+    keyed by dotted scenario key (``influence.conversion = { min = 0.005, max = 0.02, log = true }``)."""
+
+    posterior: str | None = Field(None, description="posterior.parquet of wom calibrate")
+    posterior_sha256: str | None = Field(None, description="checked on reading: the file is the one calibrated")
+    parameters: dict[str, Range] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+            data = {**data, "parameters": flat_ranges(data["parameters"])}
+        return data
+
+    @property
+    def active(self) -> bool:
+        return bool(self.posterior or self.parameters)
+
+
+def flat_ranges(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """``{influence = {conversion = {min = 0, max = 1}}}`` -> ``{"influence.conversion": {...}}``."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value and not set(value) & set(Range.model_fields):
+            flat.update(flat_ranges(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def _unknown(key: str, allowed: list[str], what: str) -> str:
     return "unknown key, " + did_you_mean(key, allowed, what)
