@@ -150,7 +150,9 @@ class Scenario(Section):
         data["tiers"] = {"preset": self.tiers.preset, **data["tiers"]["table"]}
         if not data["variants"]:
             del data["variants"]
-        if not self.uncertain.active:
+        if self.uncertain.active:
+            data["uncertain"] = {k: v for k, v in data["uncertain"].items() if v}
+        else:
             del data["uncertain"]
         return data
 
@@ -178,6 +180,7 @@ class Scenario(Section):
     def with_overrides(self, overrides: dict[str, Any], source: str = "<overrides>") -> Scenario:
         """A copy with dotted-key overrides applied, e.g. ``{"tiers.micro.trust": 0.7}``."""
         data = self.resolved()
+        data.setdefault("uncertain", self.uncertain.model_dump(mode="json"))  # left out of resolved() when empty
         for dotted, value in overrides.items():
             set_dotted(data, dotted, value, source)
         return scenario_from_dict(data, source)

@@ -25,6 +25,7 @@ MAX_COST_PER_FOLLOWER = 10.0  # USD: 1,000x the cited 0.01 rule of thumb
 MAX_CANDIDATES = 100_000  # per tier: hiring walks them in Python (~1 s) and keeps 12 numbers each
 MAX_NICHES = 1_000  # segments a report can still name
 MAX_VARIANTS = 1_000  # each variant is a full run
+MAX_RANGE = 1e6  # ends of an [uncertain] range: every dynamics parameter is bounded far below (q <= 100)
 
 
 def _plain_name(name: str) -> str:
@@ -213,8 +214,8 @@ class Referral(Section):
 class Range(Section):
     """A uniform range of a parameter (uniform in its logarithm with ``log = true``)."""
 
-    min: float
-    max: float
+    min: float = Field(ge=-MAX_RANGE, le=MAX_RANGE)
+    max: float = Field(ge=-MAX_RANGE, le=MAX_RANGE)
     log: bool = False
 
     @model_validator(mode="after")

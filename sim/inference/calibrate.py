@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.core import files, tomlio
 from sim.core.errors import InputError
-from sim.core.scenario import Scenario, check_dynamics_key, load_scenario, read_scenario_data
+from sim.core.scenario import Scenario, as_scenario, check_dynamics_key, read_scenario_data
 from sim.core.sections import Range, flat_ranges
 from sim.inference import fit as abc
 from sim.inference.campaign import Campaign, read_campaign
@@ -46,7 +46,7 @@ class CalibrateSpec(BaseModel):
     sales: str | None = Field(None, description="daily total sales over the campaign's window (CSV)")
     start_day: int | None = Field(None, ge=1, le=36_500, description="day of the sales file of the first posts")
     particles: int = Field(200, ge=20, le=10_000, description="ABC-SMC population size")
-    generations: int = Field(8, ge=1, le=50, description="populations after the first, at most")
+    generations: int = Field(8, ge=1, le=50, description="ABC populations, at most (the first included)")
     min_acceptance: float = Field(0.02, gt=0, lt=1, description="stop when fewer simulations are accepted")
     predictive: int = Field(100, ge=10, le=10_000, description="simulations of the posterior predictive check")
     priors: dict[str, Range] = Field(default_factory=lambda: dict(DEFAULT_PRIORS))
@@ -86,6 +86,7 @@ class Calibration:
     observed: dict[str, float]
     fit: abc.Fit
     predictive: list[Simulation]
+    out: Path | None = None  # where ``write`` put the files
 
     @property
     def posterior(self) -> pd.DataFrame:
@@ -146,6 +147,7 @@ class Calibration:
             self.summary().to_csv(tmp / "parameters.csv", index=False)
             self.fit.populations.to_csv(tmp / "populations.csv", index=False)
             write_report(self, tmp)
+        self.out = out
         return out
 
 
@@ -162,9 +164,7 @@ def prior_quantiles(r: Range, qs: list[float]) -> list[float]:
     return [r.min + q * (r.max - r.min) for q in qs]
 
 
-def predictive(
-    simulator: CampaignSimulator, posterior: pd.DataFrame, n: int, seed: int, map_=map
-) -> list[Simulation]:
+def predictive(simulator: CampaignSimulator, posterior: pd.DataFrame, n: int, seed: int, map_=map) -> list[Simulation]:
     """``n`` simulations of the past campaign, each at a parameter set drawn from the posterior."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
     keys = [c for c in posterior.columns if c not in (WEIGHT, *ID_COLUMNS)]
@@ -184,6 +184,7 @@ def calibrate(
     *,
     sales: str | Path | None = None,
     workers: int = 1,
+    out: str | Path | None = None,
     verbose: bool = False,
     **settings: Any,
 ) -> Calibration:
@@ -193,10 +194,12 @@ def calibrate(
     ``data`` / ``sales``: the campaign's per-creator table and daily sales (CSV), overriding the
     table's. ``settings``: any other ``[calibrate]`` key (``priors``, ``particles``,
     ``generations``, ``start_day``, ...). The same inputs and seed give the same posterior on
-    any number of ``workers``. ``.write(folder)`` writes the calibrated scenario and report.
+    any number of ``workers``. With ``out`` (``wom calibrate``: ``results/<name>-calibrate``) the
+    folder is checked before any work and the calibrated scenario, posterior and report are
+    written there; without it, ``.write(folder)`` writes them.
     """
     path = scenario if isinstance(scenario, str | Path) else None
-    base = load_scenario(path) if path is not None else scenario
+    base = as_scenario(scenario)
     spec = read_spec(path, {"data": _str(data), "sales": _str(sales), **settings})
     if spec.data is None:
         raise InputError(str(path or "calibrate"), "--data", "(missing)", "give the past campaign's CSV (--data FILE)")
@@ -205,6 +208,8 @@ def calibrate(
             check_dynamics_key(base, key, (r.min, r.max))
         except ValueError as exc:
             raise InputError(str(path or "calibrate"), f"{TABLE}.priors.{key}", r.model_dump(), str(exc)) from None
+    if out is not None:
+        files.check_output(out, kind=KIND)
     campaign = read_campaign(spec.data, base, sales=spec.sales)
     simulator = CampaignSimulator(base, campaign, spec.start_day)
     _ = simulator.world  # build (and check) the past campaign's world before any work
@@ -222,7 +227,10 @@ def calibrate(
             verbose=verbose,
         )
         checks = predictive(simulator, result.posterior, spec.predictive, base.seed, map_)
-    return Calibration(base, spec, campaign, simulator, observed, result, checks)
+    cal = Calibration(base, spec, campaign, simulator, observed, result, checks)
+    if out is not None:
+        cal.write(out)
+    return cal
 
 
 def _str(value) -> str | None:

@@ -75,7 +75,10 @@ def _columns(frame: pd.DataFrame, names: dict[str, tuple[str, ...]], source: str
             if _normal(column) in accepted:
                 if canonical in found:
                     raise InputError(
-                        source, str(column), "(column)", f"a second column for {canonical} (first: {found[canonical]!r})"
+                        source,
+                        str(column),
+                        "(column)",
+                        f"a second column for {canonical} (first: {found[canonical]!r})",
                     )
                 found[canonical] = column
     return found
@@ -119,7 +122,9 @@ class _Cells:
         )
 
     def error(self, row: int, value: object, allowed: str) -> InputError:
-        return InputError(self.source, f"line {self.header_line + 1 + row}, column {self.column or self.canonical}", value, allowed)
+        return InputError(
+            self.source, f"line {self.header_line + 1 + row}, column {self.column or self.canonical}", value, allowed
+        )
 
     def numbers(self, *, low: float, low_open: bool = False, whole: bool = False, blank: bool = False) -> np.ndarray:
         out = np.full(len(self.text), np.nan)
@@ -140,9 +145,7 @@ class _Cells:
         return out
 
 
-def read_campaign(
-    path: str, scenario: Scenario, *, sales: str | None = None, start_day: int | None = None
-) -> Campaign:
+def read_campaign(path: str, scenario: Scenario, *, sales: str | None = None, start_day: int | None = None) -> Campaign:
     """Read a past campaign's per-creator table (and daily sales) for ``scenario``'s tiers and niches.
 
     Each creator needs a handle, posts, impressions, engagements, promo-code orders, a fee (per

@@ -46,15 +46,14 @@ def _sample_one(payload: bytes, seed: int):
     import cloudpickle
 
     simulate_one, empty = cloudpickle.loads(payload)
-    np.random.seed(seed)
-    random.seed(seed)
-    sample, evaluations = empty(), 0
-    while True:
-        particle = simulate_one()
-        evaluations += 1
-        sample.append(particle)
-        if particle.accepted:
-            return sample, evaluations
+    with seeded(seed):  # restored after: in process (one worker) the caller's stream goes on untouched
+        sample, evaluations = empty(), 0
+        while True:
+            particle = simulate_one()
+            evaluations += 1
+            sample.append(particle)
+            if particle.accepted:
+                return sample, evaluations
 
 
 class SeededMappingSampler(MappingSampler):
@@ -162,9 +161,9 @@ def fit(
         abc.new(f"sqlite:///{Path(tmp) / 'abc.db'}", observed)
         history = abc.run(max_nr_populations=generations, min_acceptance_rate=min_acceptance)
         frame, weights = history.get_distribution()
-        posterior = pd.DataFrame(
-            [to_values(row, priors) for _, row in frame.iterrows()], columns=list(priors)
-        ).assign(**{WEIGHT: weights / weights.sum()})
+        posterior = pd.DataFrame([to_values(row, priors) for _, row in frame.iterrows()], columns=list(priors)).assign(
+            **{WEIGHT: weights / weights.sum()}
+        )
         populations = history.get_all_populations()
         populations = populations[populations["t"] >= 0][["t", "epsilon", "samples", "particles"]].reset_index(
             drop=True

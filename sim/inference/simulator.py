@@ -89,12 +89,12 @@ def statistics(
     in orders per 1,000 impressions between creators who engage their viewers more and the rest
     (what separates ``engaged_boost`` from ``conversion``); and, with daily sales, their mean
     before the campaign, from its first day on, and over the last week."""
-    out = {
-        f"orders.{t}": float(orders[layout.tier_index == i].sum()) for i, t in enumerate(layout.tiers)
-    }
+    out = {f"orders.{t}": float(orders[layout.tier_index == i].sum()) for i, t in enumerate(layout.tiers)}
     hi, lo = layout.engaged_high, ~layout.engaged_high
     if hi.sum() >= 2 and lo.sum() >= 2:
-        out["engaged_contrast"] = 1000 * (orders[hi].sum() / impressions[hi].sum() - orders[lo].sum() / impressions[lo].sum())
+        out["engaged_contrast"] = 1000 * (
+            orders[hi].sum() / impressions[hi].sum() - orders[lo].sum() / impressions[lo].sum()
+        )
     if layout.with_sales and sales is not None:
         start = layout.start_day - 1
         if start > 0:
