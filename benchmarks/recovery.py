@@ -35,15 +35,20 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--particles", type=int, default=100)
     parser.add_argument("--generations", type=int, default=5)
-    parser.add_argument("--consumers", type=int, default=None, help="simulated consumers [the example's]")
+    parser.add_argument(
+        "--consumers", type=int, default=None, help="simulated consumers, market shrunk at the same scale [example's]"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "results/recovery")
     args = parser.parse_args()
     files.check_output(args.out, kind="recovery")
     scenario = as_scenario(EXAMPLE)
-    if args.consumers:
-        scenario = scenario.with_overrides({"market.consumers": args.consumers})
+    if args.consumers:  # a smaller market at the same people per simulated consumer: cheaper, same noise
+        scale = scenario.market.population / scenario.market.consumers
+        scenario = scenario.with_overrides(
+            {"market.consumers": args.consumers, "market.population": round(args.consumers * scale)}
+        )
     spec = read_spec(EXAMPLE)
     campaign = read_campaign(spec.data, scenario, sales=spec.sales)
     simulator = CampaignSimulator(scenario, campaign, spec.start_day)

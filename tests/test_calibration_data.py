@@ -74,13 +74,24 @@ BAD = [
     (GOOD.replace("3000,90,3", "3000,90,2.5"), "line 2, column orders = '2.5'"),
     (GOOD.replace("4000,100,5", "lots,100,5"), "line 3, column impressions = 'lots': a number > 0"),
     (GOOD.replace("@a,nano,4000,40,2", "@a,nano,4000,40,0"), "line 2, column posts = '0': a whole number >= 1"),
-    (GOOD.replace("3000,90,3", "3000,9000,3"), "line 2, column engagements = '9000': at most the creator's impressions"),
+    (
+        GOOD.replace("3000,90,3", "3000,9000,3"),
+        "line 2, column engagements = '9000': at most the creator's impressions",
+    ),
     (GOOD.replace("@b,", "@a,"), "line 3, column handle = '@a': handles must be unique"),
-    (GOOD.replace("@b,micro", "@b,mikro"), "line 3, column tier = 'mikro': not a tier of preset 'stim'; did you mean 'micro'?"),
+    (
+        GOOD.replace("@b,micro", "@b,mikro"),
+        "line 3, column tier = 'mikro': not a tier of preset 'stim'; did you mean 'micro'?",
+    ),
     (GOOD.replace("@a,nano,4000", "@a,,"), "line 2, column followers = '': followers or a tier for every creator"),
     (GOOD.replace("@a,nano,4000,40", "@a,nano,4000,"), "line 2, column fee_per_post = '': a number > 0 (blank)"),
     (GOOD.replace("orders\n", "orders,conversions\n"), "conversions = '(column)': a second column for orders"),
-    (GOOD.replace("fee_per_post", "fee_per_post,fee").replace(",2,3000", ",1,2,3000").replace(",1,4000", ",1,1,4000"), "fee = '(column)': give the fee per post"),
+    (
+        GOOD.replace("fee_per_post", "fee_per_post,fee")
+        .replace(",2,3000", ",1,2,3000")
+        .replace(",1,4000", ",1,1,4000"),
+        "fee = '(column)': give the fee per post",
+    ),
     ("handle,tier\n", "(rows) = 0"),
 ]
 

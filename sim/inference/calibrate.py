@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.core import files, tomlio
 from sim.core.errors import InputError
-from sim.core.scenario import Scenario, as_scenario, check_dynamics_key, read_scenario_data
+from sim.core.scenario import Scenario, as_scenario, check_dynamics_key, read_scenario_data, scenario_from_dict
 from sim.core.sections import Range, flat_ranges
 from sim.inference import fit as abc
 from sim.inference.campaign import Campaign, read_campaign
@@ -121,11 +121,10 @@ class Calibration:
 
     def calibrated_scenario(self, posterior_file: str, sha256: str) -> Scenario:
         """The scenario with posterior medians as point values and ``[uncertain]`` pointing at the sample."""
-        medians = dict(zip(self.summary()["parameter"], self.summary()["posterior_median"], strict=True))
+        summary = self.summary()
+        medians = dict(zip(summary["parameter"], summary["posterior_median"], strict=True))
         data = self.scenario.resolved()
         data["uncertain"] = {"posterior": posterior_file, "posterior_sha256": sha256}
-        from sim.core.scenario import scenario_from_dict
-
         return scenario_from_dict(data, "calibrate").with_overrides(medians, "calibrate")
 
     def write(self, out: str | Path) -> Path:

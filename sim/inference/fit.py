@@ -104,6 +104,11 @@ def prior_distribution(priors: dict[str, Range]) -> pyabc.Distribution:
     return pyabc.Distribution(**rvs)
 
 
+def distance() -> pyabc.Distance:
+    """Adaptive L2 distance: each statistic scaled by its spread in the current population."""
+    return pyabc.AdaptivePNormDistance(p=2)
+
+
 @contextlib.contextmanager
 def mapper(workers: int) -> Iterator[Callable]:
     """``map`` over ``workers`` processes (forkserver: no fork of a threaded parent), or in process."""
@@ -154,7 +159,7 @@ def fit(
         abc = pyabc.ABCSMC(
             pyabc.FunctionModel(_Model(simulator, priors)),
             prior_distribution(priors),
-            pyabc.AdaptivePNormDistance(p=2),
+            distance(),
             population_size=particles,
             sampler=SeededMappingSampler(map_=map_),
         )

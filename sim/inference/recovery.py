@@ -115,7 +115,9 @@ def recovery_figure(table: pd.DataFrame, priors: dict[str, Range], path) -> None
             ax.set_xscale("log")
             ax.set_yscale("log")
         ax.set(
-            title=f"{key}\n{int(t['covered'].sum())}/{len(t)} covered", xlabel="truth", ylabel="posterior (90% interval)"
+            title=f"{key}\n{int(t['covered'].sum())}/{len(t)} covered",
+            xlabel="truth",
+            ylabel="posterior (90% interval)",
         )
         ax.title.set_fontsize(9)
     fig.tight_layout()

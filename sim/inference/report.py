@@ -27,25 +27,31 @@ def _save(fig, path: Path) -> Path:
 
 
 def parameters_figure(cal, path: Path) -> Path:
-    """Each parameter's prior density against its weighted posterior (log axis for log priors)."""
+    """Each parameter's prior density against its weighted posterior; for a log prior both are
+    densities per unit of log10 (the prior is then flat) on a log axis."""
     summary = cal.summary()
     keys = list(cal.spec.priors)
     fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.2), squeeze=False)
     for ax, key, (_, row) in zip(axes[0], keys, summary.iterrows(), strict=True):
         r = cal.spec.priors[key]
-        x = cal.fit.posterior[key].to_numpy()
+        along = np.log10 if r.log else (lambda v: np.asarray(v, dtype=float))
+        lo, hi = float(along(r.min)), float(along(r.max))
+        edges = np.linspace(lo, hi, 31)
         w = cal.fit.posterior[WEIGHT].to_numpy()
-        edges = np.geomspace(r.min, r.max, 31) if r.log else np.linspace(r.min, r.max, 31)
-        ax.hist(x, bins=edges, weights=w, density=True, color="#1f77b4", alpha=0.6, label="posterior")
-        grid = np.geomspace(r.min, r.max, 200) if r.log else np.linspace(r.min, r.max, 200)
-        prior = 1 / (grid * np.log(r.max / r.min)) if r.log else np.full(grid.size, 1 / (r.max - r.min))
-        ax.plot(grid, prior, color="#7f7f7f", label="prior")
+        counts, _ = np.histogram(along(cal.fit.posterior[key].to_numpy()), bins=edges, weights=w)
+        shown = 10**edges if r.log else edges
+        ax.stairs(
+            counts / (w.sum() * (edges[1] - edges[0])), shown, fill=True, color="#1f77b4", alpha=0.6, label="posterior"
+        )
+        ax.hlines(1 / (hi - lo), shown[0], shown[-1], color="#7f7f7f", label="prior")
         ax.axvspan(row["posterior_p5"], row["posterior_p95"], color="#1f77b4", alpha=0.1, label="90% interval")
         if r.log:
             ax.set_xscale("log")
         verdict = "pinned down" if row["pinned"] else "NOT pinned down"
-        ax.set(title=f"{key}\n{verdict} (width ratio {row['width_ratio']:.2f})", xlabel=key, yticks=[])
+        ax.set(title=f"{key}\n{verdict} (width ratio {row['width_ratio']:.2f})", yticks=[])
+        ax.set_xlabel(key + (" (log scale)" if r.log else ""))
         ax.title.set_fontsize(9)
+    axes[0][0].set_ylabel("density")
     axes[0][0].legend(fontsize=7)
     return _save(fig, path)
 
@@ -81,18 +87,27 @@ def predictive_tables(cal) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     table["inside"] = (table["observed"] >= table["low"]) & (table["observed"] <= table["high"])
     sales = None
     if cal.campaign.sales is not None:
-        sims = np.array([s.sales for s in cal.predictive])
+        sims = np.array([weekly_mean(s.sales) for s in cal.predictive])
         lo, mid, hi = np.percentile(sims, [BAND[0], 50, BAND[1]], axis=0)
         sales = pd.DataFrame(
             {
                 "day": np.arange(1, sims.shape[1] + 1),
-                "observed": cal.campaign.sales,
+                "observed": weekly_mean(cal.campaign.sales),
                 "median": mid,
                 "low": lo,
                 "high": hi,
             }
         )
     return table, sales
+
+
+def weekly_mean(daily: np.ndarray) -> np.ndarray:
+    """Mean sales per day over the 7 days ending on each day (fewer at the start): a simulated
+    consumer stands for several people, so single days are coarse."""
+    cum = np.cumsum(np.concatenate([[0.0], daily]))
+    ends = np.arange(1, daily.size + 1)
+    starts = np.maximum(ends - 7, 0)
+    return (cum[ends] - cum[starts]) / (ends - starts)
 
 
 def predictive_figure(table: pd.DataFrame, sales: pd.DataFrame | None, start_day: int, path: Path) -> Path:
@@ -123,7 +138,7 @@ def predictive_figure(table: pd.DataFrame, sales: pd.DataFrame | None, start_day
         ax.plot(sales["day"], sales["median"], color="#1f77b4", label="simulated median")
         ax.plot(sales["day"], sales["observed"], color="#d62728", marker=".", lw=1, label="observed")
         ax.axvline(start_day, color="#7f7f7f", ls="--", label="first posts")
-        ax.set(xlabel="day", ylabel="sales per day", title="Daily total sales")
+        ax.set(xlabel="day", ylabel="sales per day (mean of the last 7 days)", title="Daily total sales")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
     return _save(fig, path)
@@ -218,7 +233,11 @@ def report_text(cal, table: pd.DataFrame, sales: pd.DataFrame | None) -> str:
     ]
     if sales is not None:
         inside = ((sales["observed"] >= sales["low"]) & (sales["observed"] <= sales["high"])).mean()
-        parts += [f"Daily sales: {inside:.0%} of observed days lie inside the simulated 90% band.", ""]
+        parts += [
+            f"Daily sales (mean of the last 7 days, so single simulated consumers do not make the band jagged): "
+            f"on {inside:.0%} of days the observed value lies inside the simulated 90% band.",
+            "",
+        ]
     if cal.campaign.notes:
         parts += ["Notes on the data:", "", *(f"- {n}" for n in cal.campaign.notes), ""]
     parts += [
