@@ -263,3 +263,28 @@ def test_quick_recovery_covers_the_truth_and_shrinks_conversion(campaign_files):
     assert summary["covered"].sum() >= 6  # of 8 intervals (90% each: 8 x 0.9 = 7.2 expected)
     assert summary.loc["influence.conversion", "covered"] >= 3
     assert summary.loc["influence.conversion", "median_width_ratio"] < 0.5
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('particles = "many"', "calibrate.particles = 'many': must be a valid integer"),
+        ("particles = 5", "calibrate.particles = 5: must be greater than or equal to 20"),
+        ("priors = { influence = { conversion = { min = 0.1 } } }", "priors.influence.conversion.max = '(missing)'"),
+        ("prior = {}", "calibrate.prior"),
+        ("start_day = 0", "calibrate.start_day = 0"),
+    ],
+)
+def test_bad_calibrate_tables_are_one_line(tmp_path, campaign_files, table, message):
+    path = tmp_path / "s.toml"
+    path.write_text(f"[calibrate]\n{table}\n")
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
+        calibrate(path, campaign_files[0])
+    assert str(err.value).startswith(str(path))
+
+
+def test_calibration_without_data_says_how_to_give_it(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("[market]\ndays = 30\n")
+    with pytest.raises(InputError, match=r"calibrate.data = '\(missing\)': give the past campaign's CSV: --data FILE"):
+        calibrate(path)

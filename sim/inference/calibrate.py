@@ -72,7 +72,10 @@ def read_spec(path: str | Path | None, overrides: dict[str, Any] | None = None) 
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
-        raise InputError(source, f"{TABLE}.{key}", err.get("input"), err["msg"].removeprefix("Value error, ")) from None
+        if err["type"] == "missing":
+            raise InputError(source, f"{TABLE}.{key}", "(missing)", "required") from None
+        message = err["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+        raise InputError(source, f"{TABLE}.{key}", err.get("input"), message) from None
 
 
 @dataclass
@@ -201,7 +204,12 @@ def calibrate(
     base = as_scenario(scenario)
     spec = read_spec(path, {"data": _str(data), "sales": _str(sales), **settings})
     if spec.data is None:
-        raise InputError(str(path or "calibrate"), "--data", "(missing)", "give the past campaign's CSV (--data FILE)")
+        raise InputError(
+            str(path or "calibrate"),
+            f"{TABLE}.data",
+            "(missing)",
+            'give the past campaign\'s CSV: --data FILE, or data = "FILE" in [calibrate]',
+        )
     for key, r in spec.priors.items():
         try:
             check_dynamics_key(base, key, (r.min, r.max))
