@@ -15,6 +15,7 @@ _EXPORTS = {
     "InputError": "core.errors",
     "Results": "reporting.runner",
     "Scenario": "core.scenario",
+    "calibrate": "inference.calibrate",
     "compare": "experiments.compare",
     "load_scenario": "core.scenario",
     "run": "reporting.runner",

@@ -222,6 +222,59 @@ def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = No
     typer.echo(f"\nwrote {target}/ ({', '.join(files)})")
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    file: ScenarioFile,
+    data: Annotated[Path | None, typer.Option("--data", "-d", help="past campaign, one row per creator (CSV)")] = None,
+    sales: Annotated[Path | None, typer.Option("--sales", help="daily total sales over its window (CSV)")] = None,
+    particles: Annotated[int | None, typer.Option("--particles", min=20, help="ABC population size")] = None,
+    generations: Annotated[int | None, typer.Option("--generations", min=1, help="populations, at most")] = None,
+    workers: Workers = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>-calibrate]")
+    ] = None,
+) -> None:
+    """Fit the scenario's uncertain parameters to a past campaign (ABC-SMC): a calibrated scenario
+    whose runs draw each replication's parameters from the posterior, and a report."""
+    import time
+
+    from sim.core.scenario import as_scenario
+    from sim.experiments.backends import default_workers
+    from sim.inference.calibrate import calibrate
+
+    started = time.perf_counter()
+    try:
+        out = out or Path("results") / f"{as_scenario(file).name}-calibrate"
+        cal = calibrate(
+            file,
+            data,
+            sales=sales,
+            particles=particles,
+            generations=generations,
+            workers=workers or default_workers(),
+            out=out,
+            verbose=True,
+        )
+    except InputError as err:
+        fail(err)
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted: nothing was written (the results are moved in only when all are done)", err=True)
+        raise typer.Exit(130) from None
+    summary = cal.summary()
+    typer.echo(
+        f"\n{cal.scenario.name}: {cal.fit.simulations:,} simulations, {len(cal.fit.populations)} populations, "
+        f"{time.perf_counter() - started:.0f} s\n"
+    )
+    typer.echo(f"{'parameter':26} {'median':>10}   90% interval          pinned down")
+    for r in summary.itertuples():
+        interval = f"[{r.posterior_p5:.3g}, {r.posterior_p95:.3g}]"
+        typer.echo(f"{r.parameter:26} {r.posterior_median:>10.3g}   {interval:21} {'yes' if r.pinned else 'no'}")
+    typer.echo(
+        f"\nwrote {cal.out}/ ({cal.scenario.name}.calibrated.toml, posterior.parquet, report.md, report.html, figures/)"
+    )
+    typer.echo(f"next: wom run {cal.out}/{cal.scenario.name}.calibrated.toml")
+
+
 @app.command("app")
 def app_cmd(
     file: Annotated[Path | None, typer.Argument(help="scenario [scenarios/classroom.toml]", show_default=False)] = None,

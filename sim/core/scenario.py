@@ -33,12 +33,34 @@ from sim.core.sections import (
     Referral,
     Section,
     Tiers,
+    Uncertain,
     WordOfMouth,
     _unknown,
 )
 from sim.core.sections import NetworkKind as NetworkKind
 from sim.core.sections import Policy as Policy
 from sim.core.sections import Tier as Tier
+
+# Sections whose values only steer the dynamics (never the graph, marketplace or roster), so they
+# may differ between replications of one world: what ``[uncertain]`` may draw.
+DYNAMICS_SECTIONS = ("consumers", "word_of_mouth", "influence")
+
+
+def check_dynamics_key(scenario: Scenario, key: str, values: tuple[float, ...]) -> None:
+    """Refuse (ValueError) a key that is not a number of a dynamics section, or values it cannot take."""
+    section, _, field = key.partition(".")
+    if section not in DYNAMICS_SECTIONS or "." in field:
+        raise ValueError(f"may only name a key of {', '.join(DYNAMICS_SECTIONS)} (the world stays fixed)")
+    model = getattr(scenario, section)
+    info = type(model).model_fields.get(field)
+    if info is None or info.annotation is not float:
+        numbers = [k for k, f in type(model).model_fields.items() if f.annotation is float]
+        raise ValueError(_unknown(field, numbers, f"a number of [{section}]"))
+    for value in values:
+        try:
+            type(model).model_validate({**model.model_dump(), field: value})
+        except ValidationError as exc:
+            raise ValueError(f"{value:g} is out of bounds: {exc.errors()[0]['msg']}") from None
 
 
 class Scenario(Section):
@@ -57,6 +79,7 @@ class Scenario(Section):
     word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
     influence: Influence = Field(default_factory=Influence)
     referral: Referral = Field(default_factory=Referral)
+    uncertain: Uncertain = Field(default_factory=Uncertain)
     variants: dict[PlainName, dict[str, Any]] = Field(
         default_factory=dict,
         max_length=MAX_VARIANTS,
@@ -107,6 +130,11 @@ class Scenario(Section):
                 )
         if self.network.kind == "file" and not self.network.path:
             raise ValueError("kind 'file' needs network.path @network.path")
+        for key, spec in self.uncertain.parameters.items():
+            try:
+                check_dynamics_key(self, key, (spec.min, spec.max))
+            except ValueError as exc:
+                raise ValueError(f"{exc} @uncertain.parameters.{key}") from None
         return self
 
     def tier_allocation(self) -> dict[str, float]:
@@ -122,6 +150,10 @@ class Scenario(Section):
         data["tiers"] = {"preset": self.tiers.preset, **data["tiers"]["table"]}
         if not data["variants"]:
             del data["variants"]
+        if self.uncertain.active:
+            data["uncertain"] = {k: v for k, v in data["uncertain"].items() if v}
+        else:
+            del data["uncertain"]
         return data
 
     def variant(self, name: str, source: str = "<scenario>") -> Scenario:
@@ -148,6 +180,7 @@ class Scenario(Section):
     def with_overrides(self, overrides: dict[str, Any], source: str = "<overrides>") -> Scenario:
         """A copy with dotted-key overrides applied, e.g. ``{"tiers.micro.trust": 0.7}``."""
         data = self.resolved()
+        data.setdefault("uncertain", self.uncertain.model_dump(mode="json"))  # left out of resolved() when empty
         for dotted, value in overrides.items():
             set_dotted(data, dotted, value, source)
         return scenario_from_dict(data, source)
@@ -254,11 +287,11 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
     for table in (
         [data, *(v for v in variants.values() if isinstance(v, dict))] if isinstance(variants, dict) else [data]
     ):
-        network = table.get("network")
-        if isinstance(network, dict) and isinstance(network.get("path"), str) and network["path"]:
-            graph = Path(network["path"])
-            if not graph.is_absolute():
-                network["path"] = str((path.parent / graph).resolve())
+        for section, key in (("network", "path"), ("uncertain", "posterior")):
+            node = table.get(section)
+            value = node.get(key) if isinstance(node, dict) else None
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                node[key] = str((path.parent / value).resolve())
     return data
 
 

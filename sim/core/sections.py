@@ -25,6 +25,7 @@ MAX_COST_PER_FOLLOWER = 10.0  # USD: 1,000x the cited 0.01 rule of thumb
 MAX_CANDIDATES = 100_000  # per tier: hiring walks them in Python (~1 s) and keeps 12 numbers each
 MAX_NICHES = 1_000  # segments a report can still name
 MAX_VARIANTS = 1_000  # each variant is a full run
+MAX_RANGE = 1e6  # ends of an [uncertain] range: every dynamics parameter is bounded far below (q <= 100)
 
 
 def _plain_name(name: str) -> str:
@@ -208,6 +209,54 @@ class Referral(Section):
     reward: float = Field(cal.REFERRAL_REWARD, ge=0, le=MAX_UNIT_USD, description="USD per referred sale")
     code_share: float = Field(cal.REFERRAL_CODE_SHARE, ge=0, le=1, description="share of promoters given a code")
     talk_boost: float = Field(cal.REFERRAL_TALK_BOOST, ge=1, le=20)
+
+
+class Range(Section):
+    """A uniform range of a parameter (uniform in its logarithm with ``log = true``)."""
+
+    min: float = Field(ge=-MAX_RANGE, le=MAX_RANGE)
+    max: float = Field(ge=-MAX_RANGE, le=MAX_RANGE)
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.max > self.min:
+            raise ValueError(f"empty range: max ({self.max:g}) must exceed min ({self.min:g})")
+        if self.log and self.min <= 0:
+            raise ValueError("a log range needs min > 0")
+        return self
+
+
+class Uncertain(Section):
+    """Parameters drawn afresh for every replication (``sim.inference.draws``), so bands include
+    parameter uncertainty: a weighted posterior sample written by ``wom calibrate``, and/or ranges
+    keyed by dotted scenario key (``influence.conversion = { min = 0.005, max = 0.02, log = true }``)."""
+
+    posterior: str | None = Field(None, description="posterior.parquet of wom calibrate")
+    posterior_sha256: str | None = Field(None, description="checked on reading: the file is the one calibrated")
+    parameters: dict[str, Range] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+            data = {**data, "parameters": flat_ranges(data["parameters"])}
+        return data
+
+    @property
+    def active(self) -> bool:
+        return bool(self.posterior or self.parameters)
+
+
+def flat_ranges(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """``{influence = {conversion = {min = 0, max = 1}}}`` -> ``{"influence.conversion": {...}}``."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value and not set(value) & set(Range.model_fields):
+            flat.update(flat_ranges(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _unknown(key: str, allowed: list[str], what: str) -> str:

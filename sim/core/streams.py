@@ -7,12 +7,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WORLD, REPLICATION = 0, 1
+WORLD, REPLICATION, PARAMETERS = 0, 1, 2
 
 
 def world_rng(seed: int) -> np.random.Generator:
     """Graph, marketplace, hiring and audiences: one draw per scenario seed, shared by replications."""
     return np.random.default_rng(np.random.SeedSequence([seed, WORLD]))
+
+
+def parameter_rng(seed: int, replication: int) -> np.random.Generator:
+    """A replication's draw of uncertain parameters (``[uncertain]``): apart from the dynamics'
+    streams, so drawing parameters leaves the simulation's own random numbers unchanged."""
+    return np.random.default_rng(np.random.SeedSequence([seed, PARAMETERS, replication]))
 
 
 @dataclass

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from sim import __version__
+from sim.inference.draws import interval_note
 from sim.reporting.metrics import KPI_UNITS
 
 REPORT_KPIS = [
@@ -176,6 +177,8 @@ def write_report(results, path: Path, figures: dict[str, Path]) -> Path:
         "",
         "People are real market members (simulated consumers x scale). The 95% CI is the uncertainty of the "
         "mean over replications; the 95% range is the spread of single outcomes.",
+        "",
+        interval_note(sc),
         "",
         kpi_table(results.summary),
         "",

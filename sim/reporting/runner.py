@@ -16,6 +16,7 @@ from sim.core.errors import InputError
 from sim.core.model import ENGINES, Engine, InfluenceModel
 from sim.core.scenario import Scenario, as_scenario
 from sim.core.world import World
+from sim.inference.draws import for_replication
 from sim.reporting.metrics import replication_kpis, summarize, tier_rows
 
 ID_COLUMNS = ["scenario", "scenario_hash", "seed", "replication"]
@@ -33,7 +34,11 @@ class Replication:
 
 
 def run_replication(scenario: Scenario, world: World, replication: int, engine: Engine = "vector") -> Replication:
-    """Campaign and counterfactual for one replication, reduced to records and KPIs."""
+    """Campaign and counterfactual for one replication, reduced to records and KPIs.
+
+    A scenario with an ``[uncertain]`` table first draws this replication's parameters.
+    """
+    scenario = for_replication(scenario, replication)
     campaign = InfluenceModel(scenario, replication=replication, world=world, engine=engine).run().records()
     baseline = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False)
     baseline = baseline.run().records()
