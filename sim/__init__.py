@@ -18,6 +18,7 @@ _EXPORTS = {
     "calibrate": "inference.calibrate",
     "compare": "experiments.compare",
     "load_scenario": "core.scenario",
+    "plan": "planning.plan",
     "run": "reporting.runner",
     "sweep": "experiments.sweep",
 }

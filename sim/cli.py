@@ -275,6 +275,28 @@ def calibrate_cmd(
     typer.echo(f"next: wom run {cal.out}/{cal.scenario.name}.calibrated.toml")
 
 
+@app.command("plan")
+def plan_cmd(
+    file: ScenarioFile,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", help="search seeds per split [plan.replications]")
+    ] = None,
+    verify_replications: Annotated[
+        int | None, typer.Option("--verify-replications", help="fresh seeds for verification")
+    ] = None,
+    evaluations: Annotated[int | None, typer.Option("--evaluations", help="candidate splits simulated")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="local processes [all cores]")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>-plan]")] = None,
+) -> None:
+    """Plan the budget: response curves, the best split under [plan] constraints, verified gain."""
+    from sim.planning.plan import plan_main
+
+    try:
+        plan_main(file, replications, verify_replications, evaluations, workers, out)
+    except InputError as err:
+        fail(err)
+
+
 @app.command("app")
 def app_cmd(
     file: Annotated[Path | None, typer.Argument(help="scenario [scenarios/classroom.toml]", show_default=False)] = None,

@@ -1,0 +1,325 @@
+"""One way to measure a budget split: ``Evaluator.evaluate(splits, replications)``.
+
+Every split runs on the same replications (common random numbers), so differences between
+splits are paired. Splits that hire the same roster (money a tier cannot spend changes nothing)
+are simulated once. The no-campaign world does not depend on the split: it is simulated once per
+(market, replication) in each worker process and shared by every split evaluated there. Work is
+cut into tasks of one split and some replications, run in this process or in a pool of local
+processes; each task is a pure function of its inputs, so the numbers do not depend on the
+number of workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from sim.core.budget import hire
+from sim.core.model import InfluenceModel
+from sim.core.scenario import Scenario, scenario_from_dict
+from sim.core.world import World
+from sim.reporting.metrics import replication_kpis
+
+KPIS = ["incremental_adopters", "incremental_profit", "spend", "reach", "adopters", "baseline_adopters"]
+WORLD_CACHE = 2
+BASELINE_CACHE = 48
+
+
+def split_scenario(
+    base: Scenario, split: dict[str, float], source: str = "<plan>", overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """``base`` with the budget replaced by ``split`` (USD per tier); its total is the split's sum
+    plus the referral reserve."""
+    data = (base.with_overrides(overrides, source) if overrides else base).resolved()
+    data.pop("variants", None)
+    split = {t: float(split.get(t, 0.0)) if split.get(t, 0.0) > 1e-9 else 0.0 for t in base.tiers.names}
+    data["budget"] = {"total": sum(split.values()) + base.referral.budget, "split": split, "split_unit": "usd"}
+    return scenario_from_dict(data, source)
+
+
+def baseline_key(scenario: Scenario) -> str:
+    """What the no-campaign world depends on: everything but the budget (and names, seeds kept)."""
+    data = scenario.resolved()
+    for key in ("name", "description", "replications", "budget"):
+        data.pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Task:
+    point: int
+    scenario: Scenario
+    replications: tuple[int, ...]
+    baseline_key: str
+    source: str
+
+
+@dataclass
+class TaskResult:
+    point: int
+    kpis: list[dict]
+    tiers: list[dict]
+    static: list[dict]
+    baselines: int
+    cpu_seconds: float
+
+
+_worlds: OrderedDict[str, World] = OrderedDict()
+_baselines: OrderedDict[tuple[str, int, int], InfluenceModel] = OrderedDict()
+
+
+def clear_caches() -> None:
+    """Forget this process's worlds and no-campaign runs (they are kept between evaluations)."""
+    _worlds.clear()
+    _baselines.clear()
+
+
+def _cached(cache: OrderedDict, key, make, size: int):
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key], False
+    cache[key] = make()
+    if len(cache) > size:
+        cache.popitem(last=False)
+    return cache[key], True
+
+
+def _static_rows(point: int, scenario: Scenario, world: World) -> list[dict]:
+    """Per tier, what the hiring did with the money: deterministic for a world."""
+    c, roster = world.candidates, world.roster
+    hired_tier = c.tier[roster.candidate]
+    allocation = scenario.tier_allocation()
+    posts = np.array([d.size for d in roster.post_days]) if len(roster) else np.zeros(0)
+    per_post = float(np.median(posts)) if posts.size else scenario.contracts.posts
+    rows = []
+    for t, name in enumerate(c.tier_names):
+        mine = hired_tier == t
+        unhired = np.setdiff1d(np.flatnonzero(c.tier == t), roster.candidate)
+        rows.append(
+            {
+                "point": point,
+                "tier": name,
+                "allocated": float(allocation.get(name, 0.0)),
+                "spent": float(roster.cost[mine].sum()),
+                "hired": int(mine.sum()),
+                "candidates": int((c.tier == t).sum()),
+                "cheapest_left": float(c.cost_per_post[unhired].min() * per_post) if unhired.size else math.nan,
+            }
+        )
+    return rows
+
+
+def _tier_rows(point: int, replication: int, model: InfluenceModel, names: list[str]) -> list[dict]:
+    """Per tier, unique people reached and impressions in one replication (real people)."""
+    s, n = model.scale, model.world.n
+    reached = {name: np.zeros(n, bool) for name in names}
+    impressions = dict.fromkeys(names, 0.0)
+    for inf in model.influencers:
+        reached[inf.tier_name][inf.audience[inf.seen]] = True
+        impressions[inf.tier_name] += inf.views * inf.platform_factor(s)
+    return [
+        {
+            "point": point,
+            "replication": replication,
+            "tier": name,
+            "reach": float(reached[name].sum()) * s,
+            "impressions": impressions[name],
+        }
+        for name in names
+    ]
+
+
+def run_task(task: Task) -> TaskResult:
+    """Campaign runs of one split on some replications, against the shared no-campaign runs."""
+    started = time.process_time()
+    sc = task.scenario
+    scenario_hash = sc.content_hash()
+    world, _ = _cached(_worlds, scenario_hash, lambda: World.build(sc, task.source), WORLD_CACHE)
+    m = sc.market
+    kpis, tiers, made = [], [], 0
+    names = world.candidates.tier_names
+    for r in task.replications:
+        baseline, new = _cached(
+            _baselines,
+            (task.baseline_key, sc.seed, r),
+            lambda r=r: InfluenceModel(sc, replication=r, world=world, campaign=False).run(),
+            BASELINE_CACHE,
+        )
+        made += new
+        campaign = InfluenceModel(sc, replication=r, world=world).run()
+        k = replication_kpis(campaign, baseline, campaign.influencer_frame(), m.price, m.unit_margin)
+        ids = {"point": task.point, "replication": r, "seed": sc.seed, "scenario_hash": scenario_hash}
+        kpis.append({**ids, **{key: k[key] for key in KPIS}})
+        tiers.extend(_tier_rows(task.point, r, campaign, names))
+    static = _static_rows(task.point, sc, world)
+    return TaskResult(task.point, kpis, tiers, static, made, time.process_time() - started)
+
+
+@dataclass
+class Outcome:
+    """Per (point, replication) KPIs, per tier reach, and per point what hiring did (static)."""
+
+    kpis: pd.DataFrame
+    tiers: pd.DataFrame
+    static: pd.DataFrame
+
+    def values(self, metric: str) -> pd.DataFrame:
+        """point x replication table of one KPI."""
+        return self.kpis.pivot(index="point", columns="replication", values=metric).sort_index()
+
+
+def _ready(_: int) -> bool:
+    return True
+
+
+def start_pool(workers: int):
+    """Local worker processes that do not run the caller's script.
+
+    Worker processes made by ``forkserver`` (no fork of a threaded parent) normally import the
+    main script again, which re-runs a plain script's top-level ``sim.plan(...)`` call and breaks
+    the pool unless the script has an ``if __name__ == "__main__":`` guard. The workers only need
+    ``sim``, so the script is hidden from them while they start (all of them, at once).
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(["sim.planning.evaluate"])
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if "__file__" in saved:
+            del main.__dict__["__file__"]
+        if "__spec__" in saved:
+            main.__dict__["__spec__"] = None
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        list(pool.map(_ready, range(workers)))
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+    return pool
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass
+class Evaluator:
+    """Evaluates splits of one base scenario; counts the simulated runs it made.
+
+    Use as a context manager so a process pool (``workers > 1``) is shut down.
+    """
+
+    base: Scenario
+    source: str = "<plan>"
+    workers: int = 1
+    progress: bool = False
+    campaign_runs: int = 0
+    baseline_runs: int = 0
+    evaluations: int = 0
+    cpu_seconds: float = 0.0  # CPU time of the simulations, in whichever process they ran
+    market: World | None = field(default=None, repr=False)  # the base world: whom each split would hire
+    _pool: Any = field(default=None, repr=False)
+
+    def __enter__(self) -> Evaluator:
+        if self.workers > 1:
+            self._pool = start_pool(self.workers)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def roster_key(self, scenario: Scenario) -> tuple | None:
+        """Who a split hires (and for how many posts): splits that hire the same roster are the
+        same simulation, so each roster runs once. None for the ``random`` policy, whose order
+        is drawn inside the world."""
+        if scenario.hiring.policy == "random":
+            return None
+        if self.market is None:
+            self.market = World.build(self.base, self.source)
+        c = self.market.candidates
+        roster = hire(scenario, c, np.random.default_rng(0), self.market.scale)
+        return tuple(roster.candidate.tolist()), tuple(d.size for d in roster.post_days)
+
+    def evaluate(
+        self,
+        splits: Sequence[dict[str, float]],
+        replications: Sequence[int],
+        *,
+        overrides: dict[str, Any] | None = None,
+        desc: str = "plan",
+    ) -> Outcome:
+        """Simulate every split on every replication; point ``i`` is ``splits[i]``."""
+        scenarios = [split_scenario(self.base, s, self.source, overrides) for s in splits]
+        key = baseline_key(scenarios[0]) if scenarios else ""
+        reps = tuple(int(r) for r in replications)
+        first: dict[Any, int] = {}
+        same_as = []  # the point whose simulation stands for each point
+        for i, sc in enumerate(scenarios):
+            k = self.roster_key(sc) if not overrides else None  # overrides may change the marketplace
+            same_as.append(first.setdefault(k, i) if k is not None else i)
+        runs = sorted(set(same_as))
+        per_split = max(1, math.ceil(2 * self.workers / max(1, len(runs)))) if self._pool else 1
+        chunk = max(1, math.ceil(len(reps) / per_split))
+        tasks = [
+            Task(i, scenarios[i], reps[j : j + chunk], key, self.source)
+            for i in runs
+            for j in range(0, len(reps), chunk)
+        ]
+        results: list[TaskResult] = []
+        with tqdm(total=len(tasks), desc=desc, unit="task", disable=not self.progress) as bar:
+            if self._pool is None:
+                for task in tasks:
+                    results.append(run_task(task))
+                    bar.update()
+            else:
+                futures: list[Future] = [self._pool.submit(run_task, t) for t in tasks]
+                for f in futures:
+                    results.append(f.result())
+                    bar.update()
+        self.evaluations += len(runs)
+        self.campaign_runs += len(runs) * len(reps)
+        self.baseline_runs += sum(r.baselines for r in results)
+        self.cpu_seconds += sum(r.cpu_seconds for r in results)
+        kpis = pd.DataFrame([row for res in results for row in res.kpis])
+        tiers = pd.DataFrame([row for res in results for row in res.tiers])
+        static = pd.DataFrame([row for res in results for row in res.static]).drop_duplicates(["point", "tier"])
+        copies = [(i, j) for i, j in enumerate(same_as) if i != j]
+        if copies:
+            kpis = pd.concat(
+                [kpis]
+                + [
+                    kpis[kpis["point"] == j].assign(point=i, scenario_hash=scenarios[i].content_hash())
+                    for i, j in copies
+                ]
+            )
+            tiers = pd.concat([tiers] + [tiers[tiers["point"] == j].assign(point=i) for i, j in copies])
+            allocation = [scenarios[i].tier_allocation() for i, _ in copies]
+            static = pd.concat(
+                [static]
+                + [
+                    static[static["point"] == j].assign(point=i, allocated=lambda f, a=a: f["tier"].map(a).fillna(0.0))
+                    for (i, j), a in zip(copies, allocation, strict=True)
+                ]
+            )
+        return Outcome(
+            kpis=kpis.sort_values(["point", "replication"]).reset_index(drop=True),
+            tiers=tiers.reset_index(drop=True),
+            static=static.sort_values("point", kind="stable").reset_index(drop=True),
+        )

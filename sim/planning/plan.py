@@ -1,0 +1,384 @@
+"""``wom plan`` / ``sim.plan``: response curves, the best split under constraints, how much to
+spend, verified on fresh seeds.
+
+Stages, all on common random numbers: (1) response curves per tier on the search seeds;
+(2) with ``total_max``, the best split at several totals (the budget frontier) and the total
+where the marginal return falls to the target; (3) candidates from the surrogate and local
+moves, simulated on the search seeds, best kept; (4) marginal ROI and contribution of each tier
+at the recommendation; (5) current, recommended and best single-tier splits re-run on fresh
+seeds (the optimiser's curse: the winner's search-seed value is biased upward); (6) a quick
+one-at-a-time sensitivity of the recommendation to assumed parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.core.errors import InputError
+from sim.core.scenario import Scenario
+from sim.core.world import World
+from sim.planning import optimise as opt
+from sim.planning.curves import curve_splits, curve_table
+from sim.planning.evaluate import Evaluator, default_workers, split_scenario
+from sim.planning.measure import Ledger, Measured, marginal, measured, paired
+from sim.planning.spec import (
+    PlanSpec,
+    check_against,
+    constraints,
+    fees_of,
+    load_plan,
+    parse_plan,
+    plan_total,
+    with_options,
+)
+from sim.planning.tables import allocation_table, interval_columns, options_table
+
+
+@dataclass
+class PlanResult:
+    """Everything ``wom plan`` found; the frames are what the CSV files hold."""
+
+    scenario: Scenario
+    spec: PlanSpec
+    source: str
+    current: dict[str, float]
+    recommended: dict[str, float]
+    fees: float  # influencer fees of the recommendation (total less the referral reserve)
+    curves: pd.DataFrame
+    allocation: pd.DataFrame
+    options: pd.DataFrame
+    search: pd.DataFrame
+    frontier: pd.DataFrame | None
+    sensitivity: pd.DataFrame
+    gain: dict[str, float]
+    counts: dict[str, Any]
+    out: Path | None = None
+    figures: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def sentence(self) -> str:
+        from sim.planning.report import recommendation_sentence
+
+        return recommendation_sentence(self)
+
+
+def _as_inputs(scenario, spec, source: str) -> tuple[Scenario, PlanSpec, str]:
+    if isinstance(scenario, str | Path):
+        sc, sp = load_plan(scenario)
+        return sc, sp if spec is None else _spec(spec, sc, str(scenario)), str(scenario)
+    return scenario, _spec(spec, scenario, source), source
+
+
+def _spec(spec, scenario: Scenario, source: str) -> PlanSpec:
+    spec = spec if isinstance(spec, PlanSpec) else parse_plan(spec, source)
+    check_against(spec, scenario, source)
+    return spec
+
+
+def _frontier(ev, spec, sc, sur, grid, spend, ledger, source, search) -> tuple[pd.DataFrame, float]:
+    """Best surrogate split at each total, simulated; returns the table and the chosen fees."""
+    fixed = sum(grid.fixed.values())
+    fees_max = fees_of(sc, plan_total(spec, sc))
+    splits, fees_list = [], []
+    for fees in opt.frontier_totals(fees_max, fixed, spec.totals, grid):
+        try:
+            cons = constraints(spec, sc, fees, source)
+        except InputError:
+            continue  # minimums do not fit this total
+        split = opt.solve(sur, cons, grid, spend, fees)
+        if split is not None:
+            splits.append(split)
+            fees_list.append(fees)
+    out = ev.evaluate(splits, search, desc="budget frontier")
+    items = ledger.add(measured(out, "frontier", [f"total {f:,.0f}" for f in fees_list], splits))
+    rows, metric = [], spec.metric
+    for i, (m, fees) in enumerate(zip(items, fees_list, strict=True)):
+        roi = marginal(m, items[i - 1]) if i else (math.nan,) * 3
+        d_ad = m.mean("incremental_adopters") - items[i - 1].mean("incremental_adopters") if i else math.nan
+        d_sp = m.spent - items[i - 1].spent if i else math.nan
+        rows.append(
+            {
+                "total": fees + sc.referral.budget,
+                "fees": fees,
+                **{f"allocated_{t}": m.split.get(t, 0.0) for t in sc.tiers.names},
+                "spent": m.spent,
+                **interval_columns(m, metric),
+                **({} if metric == "incremental_profit" else interval_columns(m, "incremental_profit")),
+                "marginal_roi": roi[0],
+                "marginal_roi_low": roi[1],
+                "marginal_roi_high": roi[2],
+                "marginal_cpa": d_sp / d_ad if i and d_ad > 0 else math.nan,
+            }
+        )
+    table = pd.DataFrame(rows)
+    choice = _choose_total(table, spec)
+    table["chosen"] = np.arange(len(table)) == choice
+    return table, float(table["fees"].iloc[choice])
+
+
+def _choose_total(table: pd.DataFrame, spec: PlanSpec) -> int:
+    """With a target, spend while each step still meets it; without, the total with the best mean."""
+    if spec.min_roi is None and spec.max_cpa is None:
+        return int(np.nanargmax(table[spec.metric].to_numpy()))
+    chosen = 0
+    for i in range(1, len(table)):
+        ok = (
+            table["marginal_roi"].iloc[i] >= spec.min_roi
+            if spec.min_roi is not None
+            else table["marginal_cpa"].iloc[i] <= spec.max_cpa
+        )
+        if not ok:
+            break
+        chosen = i
+    return chosen
+
+
+def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[str, float]]]:
+    """One step more in each free tier (one step less where it cannot spend more), and each
+    funded tier left out."""
+    labels, splits = [], []
+    for t in cons.free:
+        x = rec.split.get(t, 0.0)
+        spent = float(rec.static.loc[t, "spent"])
+        left = float(rec.static.loc[t, "cheapest_left"])
+        step = max(0.05 * fees_max, left if np.isfinite(left) else 0.0, cons.floor[t] if x == 0 else 0.0)
+        if np.isfinite(left) and x + step <= cons.hi[t] + 1e-6:  # an unhired candidate remains
+            labels.append(f"probe {t}")
+            splits.append({**rec.split, t: x + step})
+        elif spent > 0:
+            lower = spent - max(0.05 * fees_max, cons.floor[t])
+            labels.append(f"probe {t}")
+            splits.append({**rec.split, t: lower if lower >= cons.floor[t] else 0.0})
+        if x > 0:
+            labels.append(f"without {t}")
+            splits.append({**rec.split, t: 0.0})
+    return labels, splits
+
+
+def _without_parked_money(rec: Measured, cons, spec, sc, ev, source) -> tuple[Measured, float]:
+    """With ``total_max``, money given to a tier that spends none of it buys nothing: leave it
+    out of the recommendation (the same people are hired, so the measured numbers stand)."""
+    keep = {t: x for t, x in rec.split.items() if t in cons.fixed or cons.lo[t] > 0 or rec.static.loc[t, "spent"] > 0}
+    trimmed = {t: keep.get(t, 0.0) for t in rec.split}
+    fees = sum(trimmed.values())
+    if trimmed == rec.split or fees <= 0:
+        return rec, sum(rec.split.values())
+    try:
+        ok = constraints(spec, sc, fees, source).holds(trimmed)
+    except InputError:
+        ok = False
+    same = ev.roster_key(split_scenario(sc, trimmed, source)) == ev.roster_key(split_scenario(sc, rec.split, source))
+    if not ok or not same or ev.roster_key(split_scenario(sc, trimmed, source)) is None:
+        return rec, sum(rec.split.values())
+    static = rec.static.assign(allocated=[trimmed.get(t, 0.0) for t in rec.static.index])
+    return Measured(rec.stage, rec.label, trimmed, rec.kpis, static), fees
+
+
+def _sensitivity(ev, spec, current_m: Measured, rec_m: Measured, search: list[int]) -> pd.DataFrame:
+    """Recommended objective and its gain over the current split when one assumption moves,
+    on the first search seeds (the nominal row uses the same seeds)."""
+    seeds = search[: spec.sensitivity_replications]
+    metric = spec.metric
+
+    def summary(key: str, value: float, cur: Measured, rec: Measured) -> dict:
+        mean, lo, hi = rec.interval(metric)
+        g = paired(rec, cur, metric)
+        return {
+            "parameter": key,
+            "value": value,
+            "recommended": mean,
+            "recommended_low": lo,
+            "recommended_high": hi,
+            "gain": g[0],
+            "gain_low": g[1],
+            "gain_high": g[2],
+            "replications": len(seeds),
+        }
+
+    def on_seeds(m: Measured) -> Measured:
+        return Measured(m.stage, m.label, m.split, m.kpis.loc[seeds], m.static)
+
+    rows = [summary("(as in the scenario)", math.nan, on_seeds(current_m), on_seeds(rec_m))]
+    pair = [current_m.split, rec_m.split]
+    for key, (low, high) in spec.sensitivity.items():
+        for value in (low, high):
+            out = ev.evaluate(pair, seeds, overrides={key: value}, desc=f"sensitivity {key}")
+            rows.append(summary(key, value, *measured(out, "sensitivity", ["current", "recommended"], pair)))
+    table = pd.DataFrame(rows)
+    swing = table.groupby("parameter")["recommended"].agg(lambda s: s.max() - s.min())
+    table["swing"] = table["parameter"].map(swing)
+    return table
+
+
+def _search(ev, spec, ledger, pool, cons, grid, spend, sur, fees, search, source) -> Measured:
+    """Simulate surrogate candidates, then local moves around the best; return the best found."""
+    metric = spec.metric
+    round1 = opt.distinct(pool, [e.split for e in ledger.entries])[: math.ceil(spec.evaluations / 2)]
+    if round1:
+        out = ev.evaluate(round1, search, desc="search")
+        ledger.add(measured(out, "search", [f"candidate {i + 1}" for i in range(len(round1))], round1))
+    if not any(cons.holds(e.split) for e in ledger.entries):
+        raise InputError(source, "plan.tiers", "bounds", "no split on the search grid meets them (widen the bounds)")
+    best = ledger.best(metric, cons.holds)
+    moves = opt.local_moves(best.split, cons, grid, fees, sur, spend)
+    round2 = opt.distinct(moves, [e.split for e in ledger.entries])[: spec.evaluations - len(round1)]
+    if round2:
+        out = ev.evaluate(round2, search, desc="local moves")
+        ledger.add(measured(out, "local", [f"move {i + 1}" for i in range(len(round2))], round2))
+    return ledger.best(metric, cons.holds)
+
+
+def plan(
+    scenario: Scenario | str | Path,
+    spec: PlanSpec | dict | None = None,
+    *,
+    replications: int | None = None,
+    verify_replications: int | None = None,
+    evaluations: int | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = False,
+    source: str = "<plan>",
+) -> PlanResult:
+    """Find the best split of the budget under the ``[plan]`` constraints and verify it.
+
+    ``scenario`` is a scenario file with a ``[plan]`` table, or a ``Scenario`` with ``spec``
+    (a ``PlanSpec`` or the table as a dict). With ``out``, the files are written there
+    (checked before any simulation).
+    """
+    from sim.core.files import check_output
+
+    started = time.perf_counter()
+    sc, spec, source = _as_inputs(scenario, spec, source)
+    spec = with_options(
+        spec, source, replications=replications, verify_replications=verify_replications, evaluations=evaluations
+    )
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise InputError(source, "workers", workers, "must be a whole number >= 1")
+    if out is not None:
+        check_output(out, kind="plan")
+    metric, margin = spec.metric, sc.market.unit_margin
+    surrogate_metric = "reach" if spec.objective == "reach" else "incremental_adopters"
+    fees_max = fees_of(sc, plan_total(spec, sc))
+    cons_max = constraints(spec, sc, fees_max, source)
+    current = {t: float(v) for t, v in sc.tier_allocation().items()}
+    grid = opt.make_grid(cons_max, fees_max)
+    market = World.build(sc, source)
+    spend = opt.spend_table(sc, market, cons_max.free, grid.amounts(), source)
+    flat = opt.Surrogate([], {}, {}, margin, spec.objective)
+    if spec.total_max is None and opt.solve(flat, cons_max, grid, spend, fees_max) is None:
+        raise InputError(
+            source, "plan.tiers", "bounds", f"no split on the search grid ({grid.step:,.0f} USD steps) meets them"
+        )
+    search = list(range(spec.replications))
+    verify = list(range(spec.verify_from, spec.verify_from + spec.verify_replications))
+    ledger = Ledger()
+    with Evaluator(sc, source, workers or default_workers(), progress, market=market) as ev:
+        splits, index = curve_splits(cons_max, current, spec.levels)
+        curve_out = ev.evaluate(splits, search, desc="response curves")
+        curves = curve_table(index, curve_out, margin)
+        names = {0: "current", **{r.point: f"curve {r.tier} {r.allocated:,.0f}" for r in index.itertuples() if r.point}}
+        current_m = ledger.add(measured(curve_out, "curve", [names[p] for p in range(len(splits))], splits))[0]
+        per_rep = curve_out.values(surrogate_metric)
+        sur = opt.fit_surrogate(curves, per_rep, surrogate_metric, margin, spec.objective)
+        frontier, fees = None, fees_max
+        if spec.total_max is not None:
+            frontier, fees = _frontier(ev, spec, sc, sur, grid, spend, ledger, source, search)
+        cons = constraints(spec, sc, fees, source)
+        pool = opt.bootstrap_candidates(
+            curves, per_rep, (surrogate_metric, margin, spec.objective), cons, grid, spend, fees, sc.seed
+        )
+        rec_m = _search(ev, spec, ledger, pool, cons, grid, spend, sur, fees, search, source)
+        if spec.total_max is not None:
+            rec_m, fees = _without_parked_money(rec_m, cons, spec, sc, ev, source)
+            cons = constraints(spec, sc, fees, source)
+        singles = opt.single_tier_splits(cons, fees)
+        best_single = None
+        if singles:
+            out_s = ev.evaluate(list(singles.values()), search, desc="single tiers")
+            items = ledger.add(measured(out_s, "single tier", [f"all in {t}" for t in singles], list(singles.values())))
+            best_single = max(items, key=lambda m: m.mean(metric))
+        labels, probe_splits = _probes(rec_m, cons, fees_max)
+        probes = []
+        if probe_splits:
+            probes = measured(ev.evaluate(probe_splits, search, desc="marginal returns"), "probe", labels, probe_splits)
+        ver_names = ["current", "recommended"] + ([best_single.label] if best_single else [])
+        ver_splits = [current, rec_m.split] + ([best_single.split] if best_single else [])
+        ver = measured(ev.evaluate(ver_splits, verify, desc="verification"), "verify", ver_names, ver_splits)
+        sens = _sensitivity(ev, spec, current_m, rec_m, search) if spec.sensitivity else pd.DataFrame()
+        counts = {
+            "evaluations": ev.evaluations,
+            "campaign_runs": ev.campaign_runs,
+            "baseline_runs": ev.baseline_runs,
+            "cpu_seconds": ev.cpu_seconds,
+            "workers": ev.workers,
+        }
+    gain = dict(zip(("mean", "low", "high"), paired(ver[1], ver[0], metric), strict=True))
+    gain.update(metric=metric, replications=len(verify))
+    if len(ver) > 2 and opt.distinct([ver[2].split], [ver[1].split]):
+        lead = paired(ver[1], ver[2], metric)
+        gain.update(single=ver[2].label, over_single=lead[0], over_single_low=lead[1], over_single_high=lead[2])
+    options = options_table({m.label: m for m in ver}, ver[0], metric)
+    allocation = allocation_table(sc, spec, cons, current_m, rec_m, curves, probes)
+    ids = {"scenario": sc.name, "scenario_hash": sc.content_hash(), "seed": sc.seed}
+    curves = curves.assign(
+        current_allocation=curves["tier"].map(current),
+        recommended_allocation=curves["tier"].map(lambda t: rec_m.split.get(t, 0.0)),
+        replications=len(search),
+        **ids,
+    )
+    counts["seconds"] = time.perf_counter() - started
+    result = PlanResult(
+        scenario=sc,
+        spec=spec,
+        source=source,
+        current=current,
+        recommended=dict(rec_m.split),
+        fees=fees,
+        curves=curves,
+        allocation=allocation.assign(**ids),
+        options=options.assign(**ids),
+        search=ledger.table(current_m, metric, sc.tiers.names).assign(**ids),
+        frontier=None if frontier is None else frontier.assign(**ids),
+        sensitivity=sens.assign(**ids) if not sens.empty else sens,
+        gain=gain,
+        counts=counts,
+    )
+    if out is not None:
+        from sim.planning.report import write_plan
+
+        result.out = write_plan(result, Path(out))
+    return result
+
+
+def plan_main(file: Path, replications, verify_replications, evaluations, workers, out) -> PlanResult:
+    """``wom plan FILE``: validate everything (options and output folder) before any run, plan, print."""
+    import typer
+
+    from sim.core.files import check_output
+
+    if workers is not None and workers < 1:
+        raise InputError("--workers", "--workers", workers, "must be a whole number >= 1")
+    scenario, spec = load_plan(file)
+    spec = with_options(
+        spec, str(file), replications=replications, verify_replications=verify_replications, evaluations=evaluations
+    )
+    target = Path(out) if out else Path("results") / f"{scenario.name}-plan"
+    check_output(target, kind="plan")
+    result = plan(scenario, spec, workers=workers, out=target, progress=True, source=str(file))
+    c = result.counts
+    typer.echo(
+        f"\n{scenario.name}: {c['evaluations']} splits evaluated ({c['campaign_runs']} campaign and "
+        f"{c['baseline_runs']} no-campaign runs) in {c['seconds']:.0f} s on {c['workers']} worker(s); "
+        f"scenario hash {scenario.content_hash()}\n"
+    )
+    typer.echo(result.sentence)
+    typer.echo(f"\nwrote {target}/ (plan.html, allocation.csv, response_curves.csv, options.csv, search.csv, figures/)")
+    return result

@@ -1,0 +1,266 @@
+"""The plan's files: tables (CSV), figures and ``plan.html``, one self-contained page.
+
+The page embeds its images (base64 PNG) and styles, makes no request anywhere, and prints on
+one or two A4 pages. Every interval on it is a 95% interval of a mean over replications and
+covers simulation noise only, not the assumptions; the sensitivity section shows those.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+from sim import __version__
+from sim.core import tomlio
+from sim.core.files import replace_outputs
+from sim.planning import figures as fg
+from sim.reporting.outputs import resolved_toml
+
+UNITS = {
+    "incremental_profit": "USD incremental profit",
+    "incremental_adopters": "incremental adopters",
+    "reach": "people reached",
+}
+
+
+def usd(v: float) -> str:
+    return "n/a" if not math.isfinite(v) else f"{v:,.0f} USD"
+
+
+def num(v: float, signed: bool = False) -> str:
+    if not math.isfinite(v):
+        return "n/a"
+    return f"{v:+,.0f}" if signed else f"{v:,.0f}"
+
+
+def ratio(v: float) -> str:
+    return "n/a" if not math.isfinite(v) else f"{v:+.2f}"
+
+
+def interval(low: float, high: float, fmt=num) -> str:
+    return "n/a" if not (math.isfinite(low) and math.isfinite(high)) else f"[{fmt(low)}, {fmt(high)}]"
+
+
+def _split_words(split: dict[str, float], tiers: list[str]) -> str:
+    funded = [f"{split[t]:,.0f} USD in {t}" for t in tiers if split.get(t, 0.0) > 0.5]
+    empty = [t for t in tiers if split.get(t, 0.0) <= 0.5]
+    words = ", ".join(funded) if funded else "nothing in any tier"
+    return words + (f" (nothing in {', '.join(empty)})" if funded and empty else "")
+
+
+def recommendation_sentence(r) -> str:
+    """The answer in one sentence (plus what is unspent and whether spending nothing is better)."""
+    metric = r.gain["metric"]
+    tiers = r.scenario.tiers.names
+    opts = r.options.set_index("option")
+    rec = opts.loc["recommended"]
+    same = all(abs(r.recommended.get(t, 0) - r.current.get(t, 0)) < 0.5 for t in tiers)
+    gain = (
+        f"{num(r.gain['mean'], True)} {UNITS[metric]} {interval(r.gain['low'], r.gain['high'], lambda v: num(v, True))}"
+    )
+    if same:
+        text = f"Keep the current split ({_split_words(r.current, tiers)}): no simulated alternative did better"
+    else:
+        total = f" of up to {usd(r.spec.total_max)}" if r.spec.total_max is not None else ""
+        text = (
+            f"Put {_split_words(r.recommended, tiers)}{total}: on {r.gain['replications']} fresh seeds this gives "
+            f"{gain} compared with the current split (95% CI, simulation noise only)"
+        )
+    if not same and "single" in r.gain and r.gain["over_single_low"] <= 0 <= r.gain["over_single_high"]:
+        text += (
+            f"; it cannot be told apart from '{r.gain['single']}' on these seeds "
+            f"(difference {num(r.gain['over_single'], True)} "
+            f"{interval(r.gain['over_single_low'], r.gain['over_single_high'], lambda v: num(v, True))})"
+        )
+    unspent = rec["unspent"]
+    if unspent > 0.5:
+        text += f"; {usd(unspent)} of it stays unspent ({_unspent_why(r)})"
+    if metric == "incremental_profit" and rec["incremental_profit_high"] < 0:
+        text += (
+            f"; every option simulated loses money, so spending nothing is better by {usd(-rec['incremental_profit'])}"
+        )
+    return text + "."
+
+
+def _unspent_why(r) -> str:
+    """The tiers holding most of the unspent money, and why they could not spend it."""
+    rows = r.allocation[r.allocation["recommended_unspent"] >= max(100.0, 0.01 * r.fees)]
+    if rows.empty:
+        return "small remainders: only whole contracts are bought"
+    return "; ".join(f"{row.tier}: {row.unspent_reason}" for row in rows.itertuples())
+
+
+def _img(path: Path | None, alt: str) -> str:
+    if path is None:
+        return ""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+CSS = """
+@page { size: A4; margin: 11mm; }
+body { font: 9.5pt/1.35 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 190mm;
+       margin: 0 auto; }
+h1 { font-size: 15pt; margin: 0 0 2mm; } h2 { font-size: 11pt; margin: 4mm 0 1.5mm; border-bottom: 1px solid #ccc; }
+.answer { background: #eef7ee; border-left: 4px solid #2ca02c; padding: 2mm 3mm; font-size: 10.5pt; }
+table { border-collapse: collapse; width: 100%; margin: 1mm 0; font-size: 8.5pt; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.6mm 1.5mm; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+img { max-width: 100%; display: block; margin: 1mm auto; }
+.two { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm; align-items: start; }
+.two img { width: 100%; }
+.small { font-size: 8pt; color: #555; } .page { break-before: page; }
+"""
+
+
+def _marginal_cell(row) -> str:
+    if math.isfinite(row.marginal_roi):
+        return f"{ratio(row.marginal_roi)} {interval(row.marginal_roi_low, row.marginal_roi_high, ratio)}"
+    if row.fixed:
+        return "fixed"
+    return "no step spends more" if row.recommended > 0 or row.max > 0 else "not allowed"
+
+
+def render_html(r, figs: dict[str, Path]) -> str:
+    """The one-page report."""
+    sc, metric = r.scenario, r.gain["metric"]
+    a = r.allocation
+    alloc_rows = [
+        [
+            row.tier,
+            f"{row.current:,.0f} ({row.current_share:.0%})",
+            f"{row.recommended:,.0f} ({row.recommended_share:.0%})",
+            f"{row.recommended_spent:,.0f}",
+            f"{row.recommended_unspent:,.0f}",
+            f"{row.hired}/{row.candidates}",
+            f"{row.min:,.0f}-{row.max:,.0f}" if not row.fixed else f"fixed {row.min:,.0f}",
+            _marginal_cell(row),
+        ]
+        for row in a.itertuples()
+    ]
+    o = r.options
+    opt_rows = [
+        [
+            row["option"],
+            num(row["spent"]),
+            num(row["unspent"]),
+            f"{num(row['incremental_adopters'])} {interval(row.get('incremental_adopters_low', math.nan), row.get('incremental_adopters_high', math.nan))}",
+            f"{num(row['incremental_profit'], True)} {interval(row.get('incremental_profit_low', math.nan), row.get('incremental_profit_high', math.nan), lambda v: num(v, True))}",
+            f"{num(row['difference_to_current'], True)} {interval(row['difference_low'], row['difference_high'], lambda v: num(v, True))}",
+        ]
+        for _, row in o.iterrows()
+    ]
+    sat = r.curves.drop_duplicates("tier")
+    sat_rows = [
+        [
+            row.tier,
+            usd(row.saturates_at) if math.isfinite(row.saturates_at) else "not within range",
+            row.saturation_reason,
+        ]
+        for row in sat.itertuples()
+    ]
+    sens = ""
+    if not r.sensitivity.empty:
+        s = r.sensitivity[r.sensitivity["parameter"] != "(as in the scenario)"]
+        ranked = s.groupby("parameter")["swing"].first().sort_values(ascending=False)
+        rows = []
+        for p, swing in ranked.items():
+            sub = s[s["parameter"] == p].sort_values("value")
+            gains = ", ".join(f"{v:g}: {num(g, True)}" for v, g in zip(sub["value"], sub["gain"], strict=True))
+            rows.append([p, num(swing), gains])
+        sens = (
+            '<h2>Assumptions that drive the numbers</h2><div class="two"><div>'
+            + _img(figs.get("sensitivity"), "sensitivity")
+            + "</div><div>"
+            + _table(["assumed parameter", "swing", "gain over current at low, high"], rows)
+            + "</div></div>"
+            + f'<p class="small">One at a time, on {int(s["replications"].iloc[0])} seeds, the other parameters as in the scenario. '
+            "These parameters have no published figure behind them (marked assumption in docs/model.md); calibrate "
+            "them to campaign data before trusting the level of the numbers.</p>"
+        )
+    frontier = ""
+    if r.frontier is not None:
+        chosen = r.frontier[r.frontier["chosen"]].iloc[0]
+        frontier = (
+            "<h2>How much to spend</h2>"
+            + _img(figs.get("frontier"), "budget frontier")
+            + f"<p>The best split at each total; chosen total {usd(chosen['total'])} "
+            + (
+                f"(marginal ROI must stay at or above {r.spec.min_roi:+.2f})"
+                if r.spec.min_roi is not None
+                else f"(the last extra adopter may cost at most {usd(r.spec.max_cpa)})"
+                if r.spec.max_cpa is not None
+                else "(the highest mean objective: where the marginal return falls to 0)"
+            )
+            + ".</p>"
+        )
+    c = r.counts
+    target = f" of {usd(r.spec.total_max)} at most" if r.spec.total_max is not None else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>wom plan: {html.escape(sc.name)}</title>
+<style>{CSS}</style></head><body>
+<h1>Budget plan: {html.escape(sc.name)}</h1>
+<p class="small">{html.escape(sc.description)} Objective: {html.escape(r.spec.objective)}; money for influencer fees
+{usd(r.fees)}{target}. Scenario hash {sc.content_hash()}, seed {sc.seed}, wom {__version__}.</p>
+<p class="answer" id="recommendation">{html.escape(r.sentence)}</p>
+<h2>Current and recommended split</h2>
+{_table(["tier", "current USD (share)", "recommended USD (share)", "spent", "unspent", "hired/candidates", "bounds USD", "marginal ROI [95% CI]"], alloc_rows)}
+<p class="small">Marginal ROI: extra incremental profit per extra USD of one more step in that tier at the recommendation
+(0 = break-even). At an interior optimum the tiers' marginal ROIs are about equal; a tier at a bound may differ.</p>
+<h2>Options on fresh seeds</h2>
+{_table(["option", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", f"vs current: {metric.replace('_', ' ')} [95% CI]"], opt_rows)}
+<div class="two">{_img(figs.get("options"), "options")}{_img(figs.get("marginal"), "marginal ROI")}</div>
+<h2>Response curves</h2>
+{_img(figs.get("curves"), "response curves")}
+{_table(["tier", "saturates at", "why"], sat_rows)}
+{frontier}
+{sens}
+<h2>What the numbers cover</h2>
+<p class="small">Every interval is a 95% confidence interval of a mean over simulated replications: it covers simulation
+noise only, not doubt about the model's assumptions. Differences are paired (the same replications for every split:
+common random numbers). The search used replications 0-{r.spec.replications - 1} of seed {sc.seed}; the verification
+re-ran current, recommended and best single-tier splits on {r.spec.verify_replications} fresh replications
+({r.spec.verify_from}-{r.spec.verify_from + r.spec.verify_replications - 1}), because the best of many noisy
+estimates is biased upward (the optimiser's curse). Unspent money: a tier spends only whole contracts, and only while
+candidates remain. {c["evaluations"]} splits evaluated, {c["campaign_runs"]} campaign runs and {c["baseline_runs"]}
+no-campaign runs ({c["cpu_seconds"]:.0f} CPU seconds of simulation), {c["seconds"]:.0f} s on {c["workers"]} worker(s).</p>
+</body></html>
+"""
+
+
+def write_plan(r, out: Path) -> Path:
+    """Write every file of the plan into ``out`` (replaced atomically; only wom's own files)."""
+    info = {"scenario_hash": r.scenario.content_hash(), "seed": r.scenario.seed, "version": __version__}
+    with replace_outputs(out, kind="plan", info=info) as tmp:
+        r.curves.to_csv(tmp / "response_curves.csv", index=False)
+        r.allocation.to_csv(tmp / "allocation.csv", index=False)
+        r.options.to_csv(tmp / "options.csv", index=False)
+        r.search.to_csv(tmp / "search.csv", index=False)
+        if r.frontier is not None:
+            r.frontier.to_csv(tmp / "frontier.csv", index=False)
+        if not r.sensitivity.empty:
+            r.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
+        plan_table = tomlio.dumps({"plan": r.spec.model_dump(exclude_none=True)})
+        (tmp / "scenario.resolved.toml").write_text(resolved_toml(r.scenario) + "\n" + plan_table)
+        folder = tmp / "figures"
+        metric = r.gain["metric"]
+        figs = {
+            "curves": fg.curves_figure(r.curves, metric, r.current, r.recommended, folder / "response_curves.png"),
+            "marginal": fg.marginal_figure(r.curves, r.allocation, folder / "marginal_roi.png"),
+            "options": fg.options_figure(r.options, metric, folder / "options.png"),
+        }
+        if r.frontier is not None:
+            figs["frontier"] = fg.frontier_figure(r.frontier, metric, folder / "frontier.png")
+        if not r.sensitivity.empty:
+            figs["sensitivity"] = fg.sensitivity_figure(r.sensitivity, folder / "sensitivity.png")
+        (tmp / "plan.html").write_text(render_html(r, figs), encoding="utf-8")
+    r.figures = {k: out / "figures" / p.name for k, p in figs.items()}
+    return out
