@@ -61,6 +61,10 @@ def main() -> None:
     print(f"  no-campaign runs:     {c['baseline_runs']} (shared by every split on the same replication)")
     print(f"  wall time:            {wall:.1f} s (target: at most 300 s on 2 cores)")
     print(f"  per simulated run:    {wall * c['workers'] / runs:.2f} core-seconds, all overheads included")
+    print(
+        f"  simulation CPU time:  {c['cpu_seconds']:.0f} s in the workers ({c['cpu_seconds'] / runs:.2f} s per run); "
+        f"on {c['workers']} idle cores that alone is about {c['cpu_seconds'] / c['workers']:.0f} s of wall time"
+    )
     print(f"  load average before:  {load:.2f}, after: {os.getloadavg()[0]:.2f}")
     print(f"  recommendation:       {r.sentence}")
 

@@ -177,3 +177,65 @@ def test_share_bounds_scale_with_the_fees():
     assert cons.lo["nano"] == pytest.approx(2_000) and cons.hi["nano"] == pytest.approx(10_000)
     assert cons.hi["mid"] == 0  # no candidates
     assert cons.hi["macro"] == pytest.approx(18_000)  # nano's minimum comes first
+
+
+def _outcome(spent, impressions, reach, adopters, hired, candidates=10, reps=3):
+    """A made-up Outcome of one tier's curve: level i is point i, identical replications."""
+    from sim.planning.evaluate import Outcome
+
+    levels = range(len(spent))
+    kpis = pd.DataFrame(
+        [
+            {
+                "point": i,
+                "replication": r,
+                "incremental_adopters": adopters[i],
+                "incremental_profit": 25.0 * adopters[i] - spent[i],
+                "spend": spent[i],
+                "reach": reach[i],
+            }
+            for i in levels
+            for r in range(reps)
+        ]
+    )
+    tiers = pd.DataFrame(
+        [{"point": i, "replication": r, "tier": "a", "impressions": impressions[i]} for i in levels for r in range(reps)]
+    )
+    static = pd.DataFrame(
+        [
+            {
+                "point": i,
+                "tier": "a",
+                "allocated": 1000.0 * i,
+                "spent": spent[i],
+                "hired": hired[i],
+                "candidates": candidates,
+                "cheapest_left": 400.0 if hired[i] < candidates else math.nan,
+            }
+            for i in levels
+        ]
+    )
+    index = pd.DataFrame({"point": list(levels), "tier": "a", "allocated": [1000.0 * i for i in levels]})
+    return index, Outcome(kpis, tiers, static)
+
+
+@pytest.mark.parametrize(
+    ("impressions", "reach", "adopters", "step3"),
+    [
+        ([0, 1e4, 2e4, 3e4, 3e4], [0, 5e3, 1e4, 1.1e4, 1.1e4], [0, 100, 200, 220, 220], "audience overlap"),
+        ([0, 1e4, 2e4, 3e4, 3e4], [0, 5e3, 1e4, 1.5e4, 1.5e4], [0, 100, 200, 210, 210], "wear-out or already won"),
+        ([0, 1e4, 2e4, 2.2e4, 2.2e4], [0, 5e3, 1e4, 1.1e4, 1.1e4], [0, 100, 200, 220, 220], "weaker candidates"),
+    ],
+)
+def test_curve_reasons_from_the_decomposition(impressions, reach, adopters, step3):
+    """Extra adopters per USD = impressions/USD x new reach/impression x adopters/new reach: the
+    factor that fell is the reason; a step that buys nothing is explained by the hiring."""
+    from sim.planning.curves import curve_table
+
+    index, out = _outcome([0, 1000, 2000, 3000, 3000], impressions, reach, adopters, hired=[0, 3, 6, 10, 10])
+    table = curve_table(index, out, margin=25.0)
+    assert list(table["step_reason"]) == ["", "", "", step3, "no extra spend: all 10 candidates hired"]
+    assert table["marginal_roi"].iloc[1] == pytest.approx(25 * 100 / 1000 - 1)
+    assert math.isnan(table["marginal_roi"].iloc[4])
+    assert table["saturates_at"].iloc[0] == 2000 and table["saturation_reason"].iloc[0] == step3
+    assert table["unspent_reason"].iloc[4] == "all 10 candidates hired" and table["unspent"].iloc[4] == 1000

@@ -135,8 +135,10 @@ def curve_table(index: pd.DataFrame, out: Outcome, margin: float) -> pd.DataFram
                 "wear-out or already won": d_a / d_u,
             }
             per_usd = d_a / d_s
-        first = {k: v[0] if v.size else math.nan for k, v in factors.items()}
-        first_per_usd = per_usd[0] if per_usd.size else math.nan
+        buying = np.flatnonzero(d_s > 0.005)  # the tier's first step that buys anything is the yardstick
+        k0 = int(buying[0]) if buying.size else -1
+        first = {k: v[k0] if k0 >= 0 else math.nan for k, v in factors.items()}
+        first_per_usd = per_usd[k0] if k0 >= 0 else math.nan
         saturated_at = math.nan
         saturation_reason = ""
         for j in range(len(points)):
@@ -152,7 +154,7 @@ def curve_table(index: pd.DataFrame, out: Outcome, margin: float) -> pd.DataFram
             if j > 0:
                 if d_s[j - 1] <= 0.005:
                     reason = f"no extra spend: {why_unspent}" if why_unspent else "no extra spend"
-                elif j > 1:
+                elif j - 1 > k0:
                     ratios = {k: factors[k][j - 1] / first[k] if first[k] > 0 else math.nan for k in factors}
                     reason = _step_reason(ratios)
                 if d_s[j - 1] <= 0.005 and spent[j - 1] <= 0.005:

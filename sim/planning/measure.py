@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from sim.planning.curves import mean_ci
@@ -113,12 +112,3 @@ class Ledger:
                 }
             )
         return pd.DataFrame(rows)
-
-
-def share(split: dict[str, float], tier: str) -> float:
-    total = sum(split.values())
-    return split.get(tier, 0.0) / total if total > 0 else 0.0
-
-
-def finite_or(value: float, default: float = np.nan) -> float:
-    return value if np.isfinite(value) else default

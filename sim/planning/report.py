@@ -68,6 +68,12 @@ def recommendation_sentence(r) -> str:
             f"Put {_split_words(r.recommended, tiers)}{total}: on {r.gain['replications']} fresh seeds this gives "
             f"{gain} compared with the current split (95% CI, simulation noise only)"
         )
+        if r.gain["high"] < 0:
+            text += (
+                "; on fresh seeds it did worse than the current split: keep the current one or search with more seeds"
+            )
+        elif r.gain["low"] <= 0:
+            text += "; on fresh seeds it cannot be told apart from the current split"
     if not same and "single" in r.gain and r.gain["over_single_low"] <= 0 <= r.gain["over_single_high"]:
         text += (
             f"; it cannot be told apart from '{r.gain['single']}' on these seeds "
@@ -78,9 +84,7 @@ def recommendation_sentence(r) -> str:
     if unspent > 0.5:
         text += f"; {usd(unspent)} of it stays unspent ({_unspent_why(r)})"
     if metric == "incremental_profit" and rec["incremental_profit_high"] < 0:
-        text += (
-            f"; every option simulated loses money, so spending nothing is better by {usd(-rec['incremental_profit'])}"
-        )
+        text += f"; it loses money (95% CI below 0), so spending nothing is better by {usd(-rec['incremental_profit'])}"
     return text + "."
 
 
