@@ -285,7 +285,7 @@ def plan_cmd(
         int | None, typer.Option("--verify-replications", help="fresh seeds for verification")
     ] = None,
     evaluations: Annotated[int | None, typer.Option("--evaluations", help="candidate splits simulated")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="local processes [all cores]")] = None,
+    workers: Workers = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>-plan]")] = None,
 ) -> None:
     """Plan the budget: response curves, the best split under [plan] constraints, verified gain."""
@@ -295,6 +295,8 @@ def plan_cmd(
         plan_main(file, replications, verify_replications, evaluations, workers, out)
     except InputError as err:
         fail(err)
+    except KeyboardInterrupt:
+        stopped(KeyboardInterrupt("interrupted: nothing was written"))
 
 
 @app.command("app")

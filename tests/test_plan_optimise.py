@@ -122,12 +122,12 @@ def test_spend_table_is_what_the_world_hires():
     sc = scenario()
     world = World.build(sc)
     amounts = np.array([0.0, 50.0, 700.0, 3_000.0, 9_000.0, 40_000.0])
-    table = opt.spend_table(sc, world, ["nano", "macro"], amounts, "t")
+    table = opt.spend_table(sc, world, ["nano", "macro"], amounts)
     for tier in ("nano", "macro"):
         for a in amounts:
             try:
                 w = World.build(split_scenario(sc, {tier: float(a)}))
-            except ValueError:
+            except ValueError:  # less than one post's cost: the scenario refuses it, and it buys nothing
                 assert table.loc[a, tier] == 0
                 continue
             assert table.loc[a, tier] == pytest.approx(w.roster.cost.sum()), (tier, a)
@@ -199,7 +199,11 @@ def _outcome(spent, impressions, reach, adopters, hired, candidates=10, reps=3):
         ]
     )
     tiers = pd.DataFrame(
-        [{"point": i, "replication": r, "tier": "a", "impressions": impressions[i]} for i in levels for r in range(reps)]
+        [
+            {"point": i, "replication": r, "tier": "a", "impressions": impressions[i]}
+            for i in levels
+            for r in range(reps)
+        ]
     )
     static = pd.DataFrame(
         [

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.core.budget import hire
+from sim.core.budget import Roster, hire, post_days
 from sim.core.model import InfluenceModel
+from sim.core.records import RunRecords
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.core.world import World
 from sim.reporting.metrics import replication_kpis
@@ -48,6 +49,24 @@ def split_scenario(
     split = {t: float(split.get(t, 0.0)) if split.get(t, 0.0) > 1e-9 else 0.0 for t in base.tiers.names}
     data["budget"] = {"total": sum(split.values()) + base.referral.budget, "split": split, "split_unit": "usd"}
     return scenario_from_dict(data, source)
+
+
+def hire_with(scenario: Scenario, world: World, allocation: dict[str, float]) -> Roster:
+    """Whom the scenario's hiring rule signs for ``allocation`` in ``world``'s marketplace.
+
+    Exact for policies that rank candidates deterministically; ``random`` draws its order
+    inside the world, so here it gets a fixed stand-in order.
+    """
+    return hire(
+        world.candidates,
+        allocation,
+        policy=scenario.hiring.policy,
+        contracts=scenario.contracts,
+        days=scenario.market.days,
+        scale=world.scale,
+        rng=np.random.default_rng(0),
+        target_niches=scenario.hiring.niches,
+    )
 
 
 def baseline_key(scenario: Scenario) -> str:
@@ -78,7 +97,7 @@ class TaskResult:
 
 
 _worlds: OrderedDict[str, World] = OrderedDict()
-_baselines: OrderedDict[tuple[str, int, int], InfluenceModel] = OrderedDict()
+_baselines: OrderedDict[tuple[str, int, int], RunRecords] = OrderedDict()
 
 
 def clear_caches() -> None:
@@ -97,13 +116,18 @@ def _cached(cache: OrderedDict, key, make, size: int):
     return cache[key], True
 
 
+def contract_cost(scenario: Scenario, world: World, candidates: np.ndarray) -> np.ndarray:
+    """What a contract with each of ``candidates`` costs under the scenario's contract terms."""
+    c, terms, days = world.candidates, scenario.contracts, scenario.market.days
+    posts = np.array([post_days(terms, days, 0, int(c.posts[j])).size for j in candidates], dtype=float)
+    return c.cost_per_post[candidates] * posts
+
+
 def _static_rows(point: int, scenario: Scenario, world: World) -> list[dict]:
     """Per tier, what the hiring did with the money: deterministic for a world."""
     c, roster = world.candidates, world.roster
     hired_tier = c.tier[roster.candidate]
     allocation = scenario.tier_allocation()
-    posts = np.array([d.size for d in roster.post_days]) if len(roster) else np.zeros(0)
-    per_post = float(np.median(posts)) if posts.size else scenario.contracts.posts
     rows = []
     for t, name in enumerate(c.tier_names):
         mine = hired_tier == t
@@ -116,29 +140,24 @@ def _static_rows(point: int, scenario: Scenario, world: World) -> list[dict]:
                 "spent": float(roster.cost[mine].sum()),
                 "hired": int(mine.sum()),
                 "candidates": int((c.tier == t).sum()),
-                "cheapest_left": float(c.cost_per_post[unhired].min() * per_post) if unhired.size else math.nan,
+                "cheapest_left": float(contract_cost(scenario, world, unhired).min()) if unhired.size else math.nan,
             }
         )
     return rows
 
 
-def _tier_rows(point: int, replication: int, model: InfluenceModel, names: list[str]) -> list[dict]:
+def _tier_rows(point: int, replication: int, records: RunRecords) -> list[dict]:
     """Per tier, unique people reached and impressions in one replication (real people)."""
-    s, n = model.scale, model.world.n
-    reached = {name: np.zeros(n, bool) for name in names}
-    impressions = dict.fromkeys(names, 0.0)
-    for inf in model.influencers:
-        reached[inf.tier_name][inf.audience[inf.seen]] = True
-        impressions[inf.tier_name] += inf.views * inf.platform_factor(s)
+    impressions = records.influencers.groupby("tier")["impressions"].sum()
     return [
         {
             "point": point,
             "replication": replication,
             "tier": name,
-            "reach": float(reached[name].sum()) * s,
-            "impressions": impressions[name],
+            "reach": float(reach),
+            "impressions": float(impressions.get(name, 0.0)),
         }
-        for name in names
+        for name, reach in records.tier_reach.items()
     ]
 
 
@@ -150,20 +169,19 @@ def run_task(task: Task) -> TaskResult:
     world, _ = _cached(_worlds, scenario_hash, lambda: World.build(sc, task.source), WORLD_CACHE)
     m = sc.market
     kpis, tiers, made = [], [], 0
-    names = world.candidates.tier_names
     for r in task.replications:
         baseline, new = _cached(
             _baselines,
             (task.baseline_key, sc.seed, r),
-            lambda r=r: InfluenceModel(sc, replication=r, world=world, campaign=False).run(),
+            lambda r=r: InfluenceModel(sc, replication=r, world=world, campaign=False).run().records(),
             BASELINE_CACHE,
         )
         made += new
-        campaign = InfluenceModel(sc, replication=r, world=world).run()
-        k = replication_kpis(campaign, baseline, campaign.influencer_frame(), m.price, m.unit_margin)
+        campaign = InfluenceModel(sc, replication=r, world=world).run().records()
+        k = replication_kpis(campaign, baseline, m.price, m.unit_margin)
         ids = {"point": task.point, "replication": r, "seed": sc.seed, "scenario_hash": scenario_hash}
         kpis.append({**ids, **{key: k[key] for key in KPIS}})
-        tiers.extend(_tier_rows(task.point, r, campaign, names))
+        tiers.extend(_tier_rows(task.point, r, campaign))
     static = _static_rows(task.point, sc, world)
     return TaskResult(task.point, kpis, tiers, static, made, time.process_time() - started)
 
@@ -253,8 +271,7 @@ class Evaluator:
             return None
         if self.market is None:
             self.market = World.build(self.base, self.source)
-        c = self.market.candidates
-        roster = hire(scenario, c, np.random.default_rng(0), self.market.scale)
+        roster = hire_with(scenario, self.market, scenario.tier_allocation())
         return tuple(roster.candidate.tolist()), tuple(d.size for d in roster.post_days)
 
     def evaluate(

@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import isotonic_regression
 
-from sim.core.budget import hire
 from sim.core.scenario import Scenario
 from sim.core.world import World
-from sim.planning.evaluate import split_scenario
+from sim.planning.evaluate import hire_with
 from sim.planning.spec import Constraints
 
 STEPS = 100  # the search grid: the free money in 100 equal steps (1% each)
@@ -50,27 +49,16 @@ def make_grid(cons: Constraints, fees_max: float) -> Grid:
     return Grid(step, STEPS if free_money > 0 else 0, dict(cons.fixed))
 
 
-def spend_table(base: Scenario, world: World, tiers: list[str], amounts: np.ndarray, source: str) -> pd.DataFrame:
-    """USD each tier spends when given each amount alone (the hiring rule, whole contracts).
-
-    Exact for hiring policies that rank candidates deterministically; for ``random`` the order
-    is a fixed stand-in for the world's own draw (the simulation checks every candidate).
-    """
+def spend_table(base: Scenario, world: World, tiers: list[str], amounts: np.ndarray) -> pd.DataFrame:
+    """USD each tier spends when given each amount alone: the hiring rule itself (whole
+    contracts, in policy order), so the surrogate's lumps are the simulation's."""
     out = {}
     c = world.candidates
     for t in tiers:
         code = c.tier_names.index(t)
         spent = []
         for a in amounts:
-            if a <= 0:
-                spent.append(0.0)
-                continue
-            try:
-                sc = split_scenario(base, {t: float(a)}, source)
-            except ValueError:  # below one post's cost: the scenario refuses it, and it buys nothing
-                spent.append(0.0)
-                continue
-            roster = hire(sc, c, np.random.default_rng(0), world.scale)
+            roster = hire_with(base, world, {t: float(a)})
             spent.append(float(roster.cost[c.tier[roster.candidate] == code].sum()))
         out[t] = spent
     return pd.DataFrame(out, index=amounts)

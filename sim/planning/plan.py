@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.core import limits
 from sim.core.errors import InputError
-from sim.core.scenario import Scenario
+from sim.core.scenario import Scenario, as_scenario
 from sim.core.world import World
 from sim.planning import optimise as opt
 from sim.planning.curves import curve_splits, curve_table
@@ -162,6 +163,15 @@ def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[
     return labels, splits
 
 
+def planned_runs(spec: PlanSpec, cons) -> int:
+    """An upper bound on the simulated runs of a plan (campaign and no-campaign), for the work guard."""
+    free, tiers = len(cons.free), len(cons.tiers)
+    splits = free * spec.levels + 1 + (spec.totals if spec.total_max is not None else 0)
+    splits += spec.evaluations + tiers + 2 * free
+    sensitivity = 2 * len(spec.sensitivity) * spec.sensitivity_replications
+    return (splits + 1) * spec.replications + 4 * spec.verify_replications + 3 * sensitivity
+
+
 def _without_parked_money(rec: Measured, cons, spec, sc, ev, source) -> tuple[Measured, float]:
     """With ``total_max``, money given to a tier that spends none of it buys nothing: leave it
     out of the recommendation (the same people are hired, so the measured numbers stand)."""
@@ -269,9 +279,13 @@ def plan(
     fees_max = fees_of(sc, plan_total(spec, sc))
     cons_max = constraints(spec, sc, fees_max, source)
     current = {t: float(v) for t, v in sc.tier_allocation().items()}
+    runs = planned_runs(spec, cons_max)
+    limits.check(
+        as_scenario(sc, replications=1), source, runs=runs, tables=False, what=f"this plan (up to {runs:,} runs)"
+    )
     grid = opt.make_grid(cons_max, fees_max)
     market = World.build(sc, source)
-    spend = opt.spend_table(sc, market, cons_max.free, grid.amounts(), source)
+    spend = opt.spend_table(sc, market, cons_max.free, grid.amounts())
     flat = opt.Surrogate([], {}, {}, margin, spec.objective)
     if spec.total_max is None and opt.solve(flat, cons_max, grid, spend, fees_max) is None:
         raise InputError(

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.core.errors import InputError, did_you_mean
-from sim.core.scenario import Scenario, read_scenario_data, scenario_from_dict
+from sim.core.scenario import Scenario, as_scenario, read_scenario_data
 
 PLAN_TABLE = "plan"
 Objective = Literal["profit", "adopters", "reach"]
@@ -144,13 +144,10 @@ def parse_plan(table: Any, source: str = "<plan>") -> PlanSpec:
 
 
 def load_plan(path: str | Path) -> tuple[Scenario, PlanSpec]:
-    """A scenario file and its ``[plan]`` table, both validated."""
-    data = read_scenario_data(path)
-    table = data.pop(PLAN_TABLE, None)
-    for other in ("experiment", "hire", "calibrate"):
-        data.pop(other, None)
-    scenario = scenario_from_dict(data, str(path))
-    spec = parse_plan(table, str(path))
+    """A scenario file and its ``[plan]`` table, both validated (the other commands' tables are
+    set aside)."""
+    scenario = as_scenario(path)
+    spec = parse_plan(read_scenario_data(path).get(PLAN_TABLE), str(path))
     check_against(spec, scenario, str(path))
     return scenario, spec
 
@@ -167,7 +164,8 @@ def with_options(spec: PlanSpec, source: str, **options: Any) -> PlanSpec:
         err = _error(source, merged, exc.errors()[0])
         name = err.key.removeprefix(f"{PLAN_TABLE}.")
         if name in given:
-            raise InputError(source, f"--{name.replace('_', '-')}", given[name], err.allowed) from None
+            option = f"--{name.replace('_', '-')}"
+            raise InputError(option, option, given[name], err.allowed) from None
         raise err from None
 
 
