@@ -137,6 +137,10 @@ def test_cli_writes_the_plan(tmp_path, monkeypatch):
     assert {"plan.html", "response_curves.csv", "allocation.csv", "frontier.csv"} <= {p.name for p in out.iterdir()}
     frontier = pd.read_csv(out / "frontier.csv")
     assert frontier["chosen"].sum() == 1 and frontier["total"].iloc[0] == 0
+    # choosing the total, wom recommends only money that buys something (to the cent)
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert (allocation["recommended_unspent"] < 0.01).all()
+    assert allocation["recommended"].sum() <= frontier.loc[frontier["chosen"], "total"].iloc[0] + 1e-6
     assert "fresh seeds" in result.output
 
 
@@ -254,3 +258,23 @@ def test_plan_spec_defaults_are_documented():
         assert f"`{key}" in doc, key
         if isinstance(value, int | float) and not isinstance(value, bool):
             assert f"{value:g}" in doc or f"{value:,}" in doc, (key, value)
+
+
+@pytest.mark.slow
+def test_plain_script_without_main_guard_runs_on_two_workers(tmp_path):
+    """sim.plan in a script with no `if __name__ == "__main__":` guard: worker processes must not
+    re-run the script (the BrokenProcessPool the plan issue reports for sim.compare)."""
+    import subprocess
+    import sys
+
+    path = write_file(tmp_path, {**FAST, "evaluations": 1})
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import sim\n"
+        f"r = sim.plan({str(path)!r}, workers=2, out={str(tmp_path / 'out')!r})\n"
+        "print('ran once:', r.counts['workers'])\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("ran once: 2") == 1
+    assert (tmp_path / "out" / "plan.html").is_file()

@@ -243,3 +243,23 @@ def test_curve_reasons_from_the_decomposition(impressions, reach, adopters, step
     assert math.isnan(table["marginal_roi"].iloc[4])
     assert table["saturates_at"].iloc[0] == 2000 and table["saturation_reason"].iloc[0] == step3
     assert table["unspent_reason"].iloc[4] == "all 10 candidates hired" and table["unspent"].iloc[4] == 1000
+
+
+def test_choosing_the_total():
+    from sim.planning.frontier import choose_total
+    from sim.planning.spec import parse_plan
+
+    table = pd.DataFrame(
+        {
+            "incremental_profit": [0.0, 500.0, 700.0, 650.0, 900.0],
+            "incremental_adopters": [0.0, 40.0, 60.0, 70.0, 90.0],
+            "marginal_roi": [math.nan, 0.5, 0.1, -0.2, 0.3],
+            "marginal_cpa": [math.nan, 10.0, 30.0, 50.0, 20.0],
+        }
+    )
+    assert choose_total(table, parse_plan({"total_max": 1e4})) == 4  # the best mean
+    # a target stops spending at the first step that misses it, even if a later one meets it again
+    assert choose_total(table, parse_plan({"total_max": 1e4, "min_roi": 0.0})) == 2
+    assert choose_total(table, parse_plan({"total_max": 1e4, "min_roi": 0.2})) == 1
+    assert choose_total(table, parse_plan({"total_max": 1e4, "objective": "adopters", "max_cpa": 40.0})) == 2
+    assert choose_total(table, parse_plan({"total_max": 1e4, "objective": "adopters"})) == 4

@@ -49,7 +49,7 @@ def curves_figure(curves: pd.DataFrame, metric: str, current: dict, recommended:
     tiers = list(dict.fromkeys(curves["tier"]))
     cols = min(len(tiers), 3)
     rows = math.ceil(len(tiers) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(max(6.0, 2.6 * cols), 2.0 * rows + 0.4), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(6.0, 2.5 * cols), 1.75 * rows + 0.5), squeeze=False, sharey=True)
     for ax, t in zip(axes.flat, tiers, strict=False):
         sub = curves[curves["tier"] == t].sort_values("allocated")
         x = sub["allocated"].to_numpy()
@@ -136,13 +136,13 @@ def options_figure(options: pd.DataFrame, metric: str, path: Path) -> Path:
 def frontier_figure(frontier: pd.DataFrame, metric: str, path: Path) -> Path:
     """Best split's objective against the total budget, and the marginal ROI of each step."""
     plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7.6, 2.5))
+    fig, (a, b) = plt.subplots(2, 1, figsize=(4.6, 4.2), sharex=True)
     x = frontier["total"].to_numpy()
     a.fill_between(x, frontier[f"{metric}_low"], frontier[f"{metric}_high"], alpha=0.25, lw=0)
     a.plot(x, frontier[metric], "o-", ms=3)
     chosen = frontier[frontier["chosen"]]
     a.axvline(chosen["total"].iloc[0], color=RECOMMENDED, lw=1.8, label="chosen total")
-    a.set(xlabel="total budget (USD)", ylabel=LABELS.get(metric, metric))
+    a.set_ylabel(LABELS.get(metric, metric), fontsize=8)
     a.legend(fontsize=7)
     ok = frontier["marginal_roi"].notna()
     f = frontier[ok]
@@ -156,11 +156,14 @@ def frontier_figure(frontier: pd.DataFrame, metric: str, path: Path) -> Path:
     )
     b.axhline(0, color="black", lw=0.8)
     b.axvline(chosen["total"].iloc[0], color=RECOMMENDED, lw=1.8)
-    b.set(xlabel="total budget (USD)", ylabel="marginal ROI of the step")
+    b.set_xlabel("total budget (USD)", fontsize=8)
+    b.set_ylabel("marginal ROI of the step", fontsize=8)
     for ax in (a, b):
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(0, x.max() * 1.02 if x.max() > 0 else 1)
         _thousands(ax, "x")
         ax.grid(alpha=0.3)
-    fig.suptitle("How much to spend: the best split at each total (95% CI)", fontsize=10)
+    fig.suptitle("The best split at each total (95% CI)", fontsize=9)
     return save(fig, path)
 
 

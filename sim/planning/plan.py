@@ -28,7 +28,8 @@ from sim.core.world import World
 from sim.planning import optimise as opt
 from sim.planning.curves import curve_splits, curve_table
 from sim.planning.evaluate import Evaluator, default_workers, split_scenario
-from sim.planning.measure import Ledger, Measured, marginal, measured, paired
+from sim.planning.frontier import ZOOM, budget_frontier
+from sim.planning.measure import Ledger, Measured, measured, paired
 from sim.planning.spec import (
     PlanSpec,
     check_against,
@@ -39,7 +40,7 @@ from sim.planning.spec import (
     plan_total,
     with_options,
 )
-from sim.planning.tables import allocation_table, interval_columns, options_table
+from sim.planning.tables import allocation_table, options_table
 
 
 @dataclass
@@ -83,67 +84,9 @@ def _spec(spec, scenario: Scenario, source: str) -> PlanSpec:
     return spec
 
 
-def _frontier(ev, spec, sc, sur, grid, spend, ledger, source, search) -> tuple[pd.DataFrame, float]:
-    """Best surrogate split at each total, simulated; returns the table and the chosen fees."""
-    fixed = sum(grid.fixed.values())
-    fees_max = fees_of(sc, plan_total(spec, sc))
-    splits, fees_list = [], []
-    for fees in opt.frontier_totals(fees_max, fixed, spec.totals, grid):
-        try:
-            cons = constraints(spec, sc, fees, source)
-        except InputError:
-            continue  # minimums do not fit this total
-        split = opt.solve(sur, cons, grid, spend, fees)
-        if split is not None:
-            splits.append(split)
-            fees_list.append(fees)
-    out = ev.evaluate(splits, search, desc="budget frontier")
-    items = ledger.add(measured(out, "frontier", [f"total {f:,.0f}" for f in fees_list], splits))
-    rows, metric = [], spec.metric
-    for i, (m, fees) in enumerate(zip(items, fees_list, strict=True)):
-        roi = marginal(m, items[i - 1]) if i else (math.nan,) * 3
-        d_ad = m.mean("incremental_adopters") - items[i - 1].mean("incremental_adopters") if i else math.nan
-        d_sp = m.spent - items[i - 1].spent if i else math.nan
-        rows.append(
-            {
-                "total": fees + sc.referral.budget,
-                "fees": fees,
-                **{f"allocated_{t}": m.split.get(t, 0.0) for t in sc.tiers.names},
-                "spent": m.spent,
-                **interval_columns(m, metric),
-                **({} if metric == "incremental_profit" else interval_columns(m, "incremental_profit")),
-                "marginal_roi": roi[0],
-                "marginal_roi_low": roi[1],
-                "marginal_roi_high": roi[2],
-                "marginal_cpa": d_sp / d_ad if i and d_ad > 0 else math.nan,
-            }
-        )
-    table = pd.DataFrame(rows)
-    choice = _choose_total(table, spec)
-    table["chosen"] = np.arange(len(table)) == choice
-    return table, float(table["fees"].iloc[choice])
-
-
-def _choose_total(table: pd.DataFrame, spec: PlanSpec) -> int:
-    """With a target, spend while each step still meets it; without, the total with the best mean."""
-    if spec.min_roi is None and spec.max_cpa is None:
-        return int(np.nanargmax(table[spec.metric].to_numpy()))
-    chosen = 0
-    for i in range(1, len(table)):
-        ok = (
-            table["marginal_roi"].iloc[i] >= spec.min_roi
-            if spec.min_roi is not None
-            else table["marginal_cpa"].iloc[i] <= spec.max_cpa
-        )
-        if not ok:
-            break
-        chosen = i
-    return chosen
-
-
 def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[str, float]]]:
-    """One step more in each free tier (one step less where it cannot spend more), and each
-    funded tier left out."""
+    """One step more in each free tier (one step less where it cannot spend more or its maximum
+    at the largest total is reached), and each funded tier left out."""
     labels, splits = [], []
     for t in cons.free:
         x = rec.split.get(t, 0.0)
@@ -166,27 +109,33 @@ def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[
 def planned_runs(spec: PlanSpec, cons) -> int:
     """An upper bound on the simulated runs of a plan (campaign and no-campaign), for the work guard."""
     free, tiers = len(cons.free), len(cons.tiers)
-    splits = free * spec.levels + 1 + (spec.totals if spec.total_max is not None else 0)
+    splits = free * spec.levels + 1 + (spec.totals + 2 * ZOOM if spec.total_max is not None else 0)
     splits += spec.evaluations + tiers + 2 * free
     sensitivity = 2 * len(spec.sensitivity) * spec.sensitivity_replications
     return (splits + 1) * spec.replications + 4 * spec.verify_replications + 3 * sensitivity
 
 
 def _without_parked_money(rec: Measured, cons, spec, sc, ev, source) -> tuple[Measured, float]:
-    """With ``total_max``, money given to a tier that spends none of it buys nothing: leave it
-    out of the recommendation (the same people are hired, so the measured numbers stand)."""
-    keep = {t: x for t, x in rec.split.items() if t in cons.fixed or cons.lo[t] > 0 or rec.static.loc[t, "spent"] > 0}
-    trimmed = {t: keep.get(t, 0.0) for t in rec.split}
+    """With ``total_max``, money a tier cannot spend buys nothing: recommend what each tier
+    spends (rounded up to the cent, never below its minimum). The hiring rule signs the same
+    contracts for any amount between what they cost and what was given, so the measured
+    numbers stand; that is checked, and the split is kept as it was if it does not hold."""
+    trimmed = {
+        t: x if t in cons.fixed else max(cons.lo[t], math.ceil(float(rec.static.loc[t, "spent"]) * 100) / 100)
+        for t, x in rec.split.items()
+    }
+    trimmed = {t: min(x, rec.split[t]) for t, x in trimmed.items()}
     fees = sum(trimmed.values())
-    if trimmed == rec.split or fees <= 0:
-        return rec, sum(rec.split.values())
+    keep = rec, sum(rec.split.values())
+    if fees <= 0 or opt.distinct([trimmed], [rec.split]) == []:
+        return keep
     try:
         ok = constraints(spec, sc, fees, source).holds(trimmed)
     except InputError:
-        ok = False
-    same = ev.roster_key(split_scenario(sc, trimmed, source)) == ev.roster_key(split_scenario(sc, rec.split, source))
-    if not ok or not same or ev.roster_key(split_scenario(sc, trimmed, source)) is None:
-        return rec, sum(rec.split.values())
+        return keep
+    key = ev.roster_key(split_scenario(sc, trimmed, source))
+    if not ok or key is None or key != ev.roster_key(split_scenario(sc, rec.split, source)):
+        return keep
     static = rec.static.assign(allocated=[trimmed.get(t, 0.0) for t in rec.static.index])
     return Measured(rec.stage, rec.label, trimmed, rec.kpis, static), fees
 
@@ -304,7 +253,7 @@ def plan(
         sur = opt.fit_surrogate(curves, per_rep, surrogate_metric, margin, spec.objective)
         frontier, fees = None, fees_max
         if spec.total_max is not None:
-            frontier, fees = _frontier(ev, spec, sc, sur, grid, spend, ledger, source, search)
+            frontier, fees = budget_frontier(ev, spec, sc, sur, grid, spend, ledger, source, search)
         cons = constraints(spec, sc, fees, source)
         pool = opt.bootstrap_candidates(
             curves, per_rep, (surrogate_metric, margin, spec.objective), cons, grid, spend, fees, sc.seed
@@ -319,7 +268,7 @@ def plan(
             out_s = ev.evaluate(list(singles.values()), search, desc="single tiers")
             items = ledger.add(measured(out_s, "single tier", [f"all in {t}" for t in singles], list(singles.values())))
             best_single = max(items, key=lambda m: m.mean(metric))
-        labels, probe_splits = _probes(rec_m, cons, fees_max)
+        labels, probe_splits = _probes(rec_m, cons_max, fees_max)
         probes = []
         if probe_splits:
             probes = measured(ev.evaluate(probe_splits, search, desc="marginal returns"), "probe", labels, probe_splits)

@@ -171,7 +171,7 @@ def render_html(r, figs: dict[str, Path]) -> str:
         ]
         for row in sat.itertuples()
     ]
-    sens = ""
+    sens = sens_figure = ""
     if not r.sensitivity.empty:
         s = r.sensitivity[r.sensitivity["parameter"] != "(as in the scenario)"]
         ranked = s.groupby("parameter")["swing"].first().sort_values(ascending=False)
@@ -180,12 +180,12 @@ def render_html(r, figs: dict[str, Path]) -> str:
             sub = s[s["parameter"] == p].sort_values("value")
             gains = ", ".join(f"{v:g}: {num(g, True)}" for v, g in zip(sub["value"], sub["gain"], strict=True))
             rows.append([p, num(swing), gains])
+        sens_figure = "<div><h2>Assumptions that drive the numbers</h2>" + _img(figs.get("sensitivity"), "sensitivity")
         sens = (
-            '<h2>Assumptions that drive the numbers</h2><div class="two"><div>'
-            + _img(figs.get("sensitivity"), "sensitivity")
-            + "</div><div>"
-            + _table(["assumed parameter", "swing", "gain over current at low, high"], rows)
-            + "</div></div>"
+            _table(
+                ["assumed parameter (one at a time)", "swing of the recommendation", "gain over current at low, high"],
+                rows,
+            )
             + f'<p class="small">One at a time, on {int(s["replications"].iloc[0])} seeds, the other parameters as in the scenario. '
             "These parameters have no published figure behind them (marked assumption in docs/model.md); calibrate "
             "them to campaign data before trusting the level of the numbers.</p>"
@@ -194,7 +194,7 @@ def render_html(r, figs: dict[str, Path]) -> str:
     if r.frontier is not None:
         chosen = r.frontier[r.frontier["chosen"]].iloc[0]
         frontier = (
-            "<h2>How much to spend</h2>"
+            "<div><h2>How much to spend</h2>"
             + _img(figs.get("frontier"), "budget frontier")
             + f"<p>The best split at each total; chosen total {usd(chosen['total'])} "
             + (
@@ -204,7 +204,12 @@ def render_html(r, figs: dict[str, Path]) -> str:
                 if r.spec.max_cpa is not None
                 else "(the highest mean objective: where the marginal return falls to 0)"
             )
-            + ".</p>"
+            + (
+                f"; the split found there spends {usd(r.fees + r.scenario.referral.budget)}: the recommended budget"
+                if r.fees + r.scenario.referral.budget < chosen["total"] - 0.5
+                else ""
+            )
+            + ".</p></div>"
         )
     c = r.counts
     target = f" of {usd(r.spec.total_max)} at most" if r.spec.total_max is not None else ""
@@ -225,7 +230,7 @@ def render_html(r, figs: dict[str, Path]) -> str:
 <h2>Response curves</h2>
 {_img(figs.get("curves"), "response curves")}
 {_table(["tier", "saturates at", "why"], sat_rows)}
-{frontier}
+<div class="two">{frontier}{sens_figure + "</div>" if sens_figure else ""}</div>
 {sens}
 <h2>What the numbers cover</h2>
 <p class="small">Every interval is a 95% confidence interval of a mean over simulated replications: it covers simulation
