@@ -4,6 +4,7 @@ statistical checks (optimiser vs exhaustive grid, raising a bound, the page in C
 from __future__ import annotations
 
 import math
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -217,11 +218,13 @@ def test_plan_page_in_chromium(fast_plan):
     from playwright.sync_api import sync_playwright
 
     page_file = fast_plan.out / "plan.html"
-    shots = Path(tempfile.mkdtemp(prefix="wom-plan-shot-"))
+    chosen = os.environ.get("WOM_TEST_ARTIFACTS")  # a folder to keep the screenshot in, else a temporary one
+    shots = Path(chosen) / "plan" if chosen else Path(tempfile.mkdtemp(prefix="wom-plan-shot-"))
+    shots.mkdir(parents=True, exist_ok=True)
     requests: list[str] = []
-    with sync_playwright() as p:
+    with tempfile.TemporaryDirectory(prefix="wom-plan-profile-") as profile, sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(shots / "profile"),
+            profile,
             executable_path="/usr/bin/chromium",
             headless=True,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
