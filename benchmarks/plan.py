@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=ROOT / "scenarios" / "plan_launch.toml")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="keep the plan's files here [a temporary folder]")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     world_s, campaign_s, baseline_s = one_run(args.file)
@@ -51,7 +52,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="wom-plan-bench-") as tmp:
         started = time.perf_counter()
-        r = plan(args.file, workers=args.workers, out=Path(tmp) / "out")
+        r = plan(args.file, workers=args.workers, out=args.out or Path(tmp) / "out")
         wall = time.perf_counter() - started
     c = r.counts
     runs = c["campaign_runs"] + c["baseline_runs"]

@@ -76,6 +76,10 @@ def marginal_roi(profit: np.ndarray, spent: np.ndarray) -> tuple[np.ndarray, np.
     the USD spent at each level (the same in every replication). Step ``i`` (level i-1 to i)
     earns ``(profit[i] - profit[i-1]) / (spent[i] - spent[i-1])`` per replication; the first
     level, and steps that spend nothing more, have none (NaN).
+
+    >>> mean, low, high = marginal_roi([[0, 0], [500, 300], [500, 300]], [0, 1000, 1000])
+    >>> [round(float(m), 2) for m in mean]
+    [nan, 0.4, nan]
     """
     profit = np.asarray(profit, dtype=float)
     spent = np.asarray(spent, dtype=float)

@@ -90,8 +90,9 @@ def marginal_figure(curves: pd.DataFrame, allocation: pd.DataFrame, path: Path, 
         err = [sub["marginal_roi"] - sub["marginal_roi_low"], sub["marginal_roi_high"] - sub["marginal_roi"]]
         ax.errorbar(sub["spent"], sub["marginal_roi"], yerr=err, fmt="o-", ms=3, capsize=2, color=cmap(k), label=t)
         at = allocation[allocation["tier"] == t]
-        if not at.empty and np.isfinite(at["marginal_roi"].iloc[0]):
-            ax.plot(at["recommended_spent"], at["marginal_roi"], "D", color=cmap(k), ms=7, mec="black")
+        for column, marker in (("last_step_roi", "v"), ("marginal_roi", "D")):
+            if not at.empty and np.isfinite(at[column].iloc[0]):
+                ax.plot(at["recommended_spent"], at[column], marker, color=cmap(k), ms=7, mec="black")
     ax.axhline(target, color="black", lw=0.8)
     means = curves["marginal_roi"].dropna().to_numpy()
     if means.size:  # scale to the means; a wide interval may run off the plot
@@ -99,7 +100,10 @@ def marginal_figure(curves: pd.DataFrame, allocation: pd.DataFrame, path: Path, 
         pad = 0.3 * (hi - lo) + 0.5
         ax.set_ylim(min(lo, target) - pad, max(hi, target) + pad)
     ax.set(xlabel="USD spent in the tier", ylabel="marginal ROI (extra profit / extra USD)")
-    ax.set_title("Marginal ROI by step (95% CI)\ndiamonds: at the recommendation", fontsize=9)
+    ax.set_title(
+        "Marginal ROI by step (95% CI); at the recommendation:\nlast step in (triangles), next step (diamonds)",
+        fontsize=9,
+    )
     ax.xaxis.label.set_size(8)
     ax.yaxis.label.set_size(8)
     ax.tick_params(labelsize=7)

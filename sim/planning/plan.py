@@ -85,8 +85,9 @@ def _spec(spec, scenario: Scenario, source: str) -> PlanSpec:
 
 
 def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[str, float]]]:
-    """One step more in each free tier (one step less where it cannot spend more or its maximum
-    at the largest total is reached), and each funded tier left out."""
+    """Around the recommendation, per free tier: one step more (while candidates remain and the
+    tier's maximum at the largest total allows), one step less (where it spends anything), and
+    the tier left out. A step is 5% of the largest fees, or one contract if that is more."""
     labels, splits = [], []
     for t in cons.free:
         x = rec.split.get(t, 0.0)
@@ -94,13 +95,12 @@ def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[
         left = float(rec.static.loc[t, "cheapest_left"])
         step = max(0.05 * fees_max, left if np.isfinite(left) else 0.0, cons.floor[t] if x == 0 else 0.0)
         if np.isfinite(left) and x + step <= cons.hi[t] + 1e-6:  # an unhired candidate remains
-            labels.append(f"probe {t}")
+            labels.append(f"up {t}")
             splits.append({**rec.split, t: x + step})
-        elif spent > 0:
+        if spent > 0:
             lower = spent - max(0.05 * fees_max, cons.floor[t])
-            labels.append(f"probe {t}")
+            labels.append(f"down {t}")
             splits.append({**rec.split, t: lower if lower >= cons.floor[t] else 0.0})
-        if x > 0:
             labels.append(f"without {t}")
             splits.append({**rec.split, t: 0.0})
     return labels, splits
@@ -110,7 +110,7 @@ def planned_runs(spec: PlanSpec, cons) -> int:
     """An upper bound on the simulated runs of a plan (campaign and no-campaign), for the work guard."""
     free, tiers = len(cons.free), len(cons.tiers)
     splits = free * spec.levels + 1 + (spec.totals + 2 * ZOOM if spec.total_max is not None else 0)
-    splits += spec.evaluations + tiers + 2 * free
+    splits += spec.evaluations + tiers + 3 * free
     sensitivity = 2 * len(spec.sensitivity) * spec.sensitivity_replications
     return (splits + 1) * spec.replications + 4 * spec.verify_replications + 3 * sensitivity
 

@@ -125,12 +125,15 @@ img { max-width: 100%; display: block; margin: 1mm auto; }
 """
 
 
-def _marginal_cell(row) -> str:
-    if math.isfinite(row.marginal_roi):
-        return f"{ratio(row.marginal_roi)} {interval(row.marginal_roi_low, row.marginal_roi_high, ratio)}"
+def _marginal_cell(row, which: str = "marginal_roi") -> str:
+    value, low, high = (getattr(row, f"{which}{end}") for end in ("", "_low", "_high"))
+    if math.isfinite(value):
+        return f"{ratio(value)} {interval(low, high, ratio)}"
     if row.fixed:
         return "fixed"
-    return "no step spends more" if row.recommended > 0 or row.max > 0 else "not allowed"
+    if row.max <= 0:
+        return "not allowed"
+    return "nothing spent" if which == "last_step_roi" else "no step spends more"
 
 
 def render_html(r, figs: dict[str, Path]) -> str:
@@ -146,6 +149,7 @@ def render_html(r, figs: dict[str, Path]) -> str:
             f"{row.recommended_unspent:,.0f}",
             f"{row.hired}/{row.candidates}",
             f"{row.min:,.0f}-{row.max:,.0f}" if not row.fixed else f"fixed {row.min:,.0f}",
+            _marginal_cell(row, "last_step_roi"),
             _marginal_cell(row),
         ]
         for row in a.itertuples()
@@ -221,9 +225,11 @@ def render_html(r, figs: dict[str, Path]) -> str:
 {usd(r.fees)}{target}. Scenario hash {sc.content_hash()}, seed {sc.seed}, wom {__version__}.</p>
 <p class="answer" id="recommendation">{html.escape(r.sentence)}</p>
 <h2>Current and recommended split</h2>
-{_table(["tier", "current USD (share)", "recommended USD (share)", "spent", "unspent", "hired/candidates", "bounds USD", "marginal ROI [95% CI]"], alloc_rows)}
-<p class="small">Marginal ROI: extra incremental profit per extra USD of one more step in that tier at the recommendation
-(0 = break-even). At an interior optimum the tiers' marginal ROIs are about equal; a tier at a bound may differ.</p>
+{_table(["tier", "current USD (share)", "recommended USD (share)", "spent", "unspent", "hired/ candidates", "bounds USD", "marginal ROI, last step in", "marginal ROI, next step"], alloc_rows)}
+<p class="small">Marginal ROI: extra incremental profit per extra USD (0 = break-even) of the last step of money into that
+tier and of one more step, at the recommendation, with 95% CIs. Where a tier's last step earns more than 0 and its next
+step less, the optimum lies between; at an interior optimum the tiers' marginal ROIs are about equal, a tier at a bound
+may differ.</p>
 <h2>Options on fresh seeds</h2>
 {_table(["option", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", f"vs current: {metric.replace('_', ' ')} [95% CI]"], opt_rows)}
 <div class="two">{_img(figs.get("options"), "options")}{_img(figs.get("marginal"), "marginal ROI")}</div>

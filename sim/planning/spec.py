@@ -132,7 +132,16 @@ def _error(source: str, data: dict, err: dict) -> InputError:
 
 
 def parse_plan(table: Any, source: str = "<plan>") -> PlanSpec:
-    """Validate a ``[plan]`` table (a dict); the first problem becomes one ``InputError``."""
+    """Validate a ``[plan]`` table (a dict); the first problem becomes one ``InputError``.
+
+    >>> spec = parse_plan({"objective": "adopters", "tiers": {"macro": {"max": 20_000}}})
+    >>> spec.metric, spec.tiers["macro"].max, spec.replications
+    ('incremental_adopters', 20000.0, 8)
+    >>> parse_plan({"levels": 4}, "launch.toml")
+    Traceback (most recent call last):
+    ...
+    sim.core.errors.InputError: launch.toml: plan.levels = 4: must be greater than or equal to 8
+    """
     if table is None:
         table = {}
     if not isinstance(table, dict):

@@ -45,11 +45,11 @@ def allocation_table(sc, spec, cons, current_m, rec_m, curves, probes) -> pd.Dat
             "max": cons.hi[t],
             "fixed": t in cons.fixed,
         }
-        probe = by_label.get(f"probe {t}")
-        roi = marginal(probe, rec_m) if probe is not None else (math.nan,) * 3
-        if probe is not None and probe.spent < rec_m.spent:
-            roi = marginal(rec_m, probe)  # a step down: the return of the last step in
+        up, down = by_label.get(f"up {t}"), by_label.get(f"down {t}")
+        roi = marginal(up, rec_m) if up is not None else (math.nan,) * 3  # the next step's return
+        last = marginal(rec_m, down) if down is not None else (math.nan,) * 3  # the last step's
         row.update(marginal_roi=roi[0], marginal_roi_low=roi[1], marginal_roi_high=roi[2])
+        row.update(last_step_roi=last[0], last_step_roi_low=last[1], last_step_roi_high=last[2])
         without = by_label.get(f"without {t}")
         for m in dict.fromkeys(["incremental_adopters", "incremental_profit", metric]):
             d = paired(rec_m, without, m) if without is not None else (0.0, 0.0, 0.0)
