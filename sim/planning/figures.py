@@ -49,7 +49,7 @@ def curves_figure(curves: pd.DataFrame, metric: str, current: dict, recommended:
     tiers = list(dict.fromkeys(curves["tier"]))
     cols = min(len(tiers), 3)
     rows = math.ceil(len(tiers) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(max(6.0, 2.5 * cols), 1.75 * rows + 0.5), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(6.0, 2.5 * cols), 1.3 * rows + 0.45), squeeze=False, sharey=True)
     for ax, t in zip(axes.flat, tiers, strict=False):
         sub = curves[curves["tier"] == t].sort_values("allocated")
         x = sub["allocated"].to_numpy()
@@ -62,8 +62,8 @@ def curves_figure(curves: pd.DataFrame, metric: str, current: dict, recommended:
             ax.axvline(sat, color=SATURATION, ls=":", lw=1.2, label="saturates")
         if metric == "incremental_profit":
             ax.axhline(0, color="black", lw=0.6)
-        ax.set_title(t, fontsize=10)
-        ax.set_xlabel("USD given to the tier", fontsize=8)
+        ax.set_title(t, fontsize=9, pad=2)
+        ax.set_xlabel("USD given to the tier", fontsize=7, labelpad=1)
         ax.tick_params(labelsize=7)
         _thousands(ax, "x")
         _thousands(ax, "y")
@@ -80,7 +80,7 @@ def marginal_figure(curves: pd.DataFrame, allocation: pd.DataFrame, path: Path, 
     """Marginal ROI of each step of each tier's curve (extra profit per extra USD), and at the
     recommendation (diamonds)."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 3.0))
+    fig, ax = plt.subplots(figsize=(4.6, 2.4))
     tiers = list(dict.fromkeys(curves["tier"]))
     cmap = plt.get_cmap("tab10")
     for k, t in enumerate(tiers):
@@ -116,7 +116,7 @@ def marginal_figure(curves: pd.DataFrame, allocation: pd.DataFrame, path: Path, 
 def options_figure(options: pd.DataFrame, metric: str, path: Path) -> Path:
     """The objective of each option on the fresh seeds, with 95% CI, and what it spends."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 3.0))
+    fig, ax = plt.subplots(figsize=(4.6, 2.4))
     y = np.arange(len(options))[::-1]
     mean = options[metric].to_numpy(dtype=float)
     low = options.get(f"{metric}_low", pd.Series(mean)).fillna(options[metric]).to_numpy(dtype=float)
@@ -140,7 +140,7 @@ def options_figure(options: pd.DataFrame, metric: str, path: Path) -> Path:
 def frontier_figure(frontier: pd.DataFrame, metric: str, path: Path) -> Path:
     """Best split's objective against the total budget, and the marginal ROI of each step."""
     plt = pyplot()
-    fig, (a, b) = plt.subplots(2, 1, figsize=(4.6, 4.2), sharex=True)
+    fig, (a, b) = plt.subplots(2, 1, figsize=(4.6, 3.6), sharex=True)
     x = frontier["total"].to_numpy()
     a.fill_between(x, frontier[f"{metric}_low"], frontier[f"{metric}_high"], alpha=0.25, lw=0)
     a.plot(x, frontier[metric], "o-", ms=3)

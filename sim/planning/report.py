@@ -110,13 +110,14 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 
 CSS = """
-@page { size: A4; margin: 11mm; }
-body { font: 9.5pt/1.35 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 190mm;
+@page { size: A4; margin: 10mm; }
+body { font: 9pt/1.3 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 190mm;
        margin: 0 auto; }
-h1 { font-size: 15pt; margin: 0 0 2mm; } h2 { font-size: 11pt; margin: 4mm 0 1.5mm; border-bottom: 1px solid #ccc; }
-.answer { background: #eef7ee; border-left: 4px solid #2ca02c; padding: 2mm 3mm; font-size: 10.5pt; }
-table { border-collapse: collapse; width: 100%; margin: 1mm 0; font-size: 8.5pt; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.6mm 1.5mm; text-align: right; }
+h1 { font-size: 14pt; margin: 0 0 1mm; } h2 { font-size: 10.5pt; margin: 3mm 0 1mm; border-bottom: 1px solid #ccc; }
+.answer { background: #eef7ee; border-left: 4px solid #2ca02c; padding: 1.5mm 3mm; font-size: 10pt; margin: 1.5mm 0; }
+table { border-collapse: collapse; width: 100%; margin: 1mm 0; font-size: 7.8pt; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.4mm 1.2mm; text-align: right; }
+td { white-space: nowrap; } td:last-child { white-space: normal; }
 th:first-child, td:first-child { text-align: left; }
 img { max-width: 100%; display: block; margin: 1mm auto; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm; align-items: start; }
@@ -226,10 +227,9 @@ def render_html(r, figs: dict[str, Path]) -> str:
 <p class="answer" id="recommendation">{html.escape(r.sentence)}</p>
 <h2>Current and recommended split</h2>
 {_table(["tier", "current USD (share)", "recommended USD (share)", "spent", "unspent", "hired/ candidates", "bounds USD", "marginal ROI, last step in", "marginal ROI, next step"], alloc_rows)}
-<p class="small">Marginal ROI: extra incremental profit per extra USD (0 = break-even) of the last step of money into that
-tier and of one more step, at the recommendation, with 95% CIs. Where a tier's last step earns more than 0 and its next
-step less, the optimum lies between; at an interior optimum the tiers' marginal ROIs are about equal, a tier at a bound
-may differ.</p>
+<p class="small">Marginal ROI: extra incremental profit per extra USD (0 = break-even) of the last step into the tier and
+of one more step, with 95% CIs. Last step above 0 and next below: the optimum lies between (equal across tiers inside
+their bounds).</p>
 <h2>Options on fresh seeds</h2>
 {_table(["option", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", f"vs current: {metric.replace('_', ' ')} [95% CI]"], opt_rows)}
 <div class="two">{_img(figs.get("options"), "options")}{_img(figs.get("marginal"), "marginal ROI")}</div>
