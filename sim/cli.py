@@ -279,16 +279,19 @@ def calibrate_cmd(
 def plan_cmd(
     file: ScenarioFile,
     replications: Annotated[
-        int | None, typer.Option("--replications", "-r", help="search seeds per split [plan.replications]")
+        int | None, typer.Option("--replications", "-r", help="search seeds per split (default: plan.replications)")
     ] = None,
     verify_replications: Annotated[
         int | None, typer.Option("--verify-replications", help="fresh seeds for verification")
     ] = None,
     evaluations: Annotated[int | None, typer.Option("--evaluations", help="candidate splits simulated")] = None,
     workers: Workers = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>-plan]")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output folder (default: results/<scenario>-plan)")
+    ] = None,
 ) -> None:
-    """Plan the budget: response curves, the best split under [plan] constraints, verified gain."""
+    """Plan the budget: response curves, the best split under the plan table's constraints, how much to
+    spend, and the gain over the current split verified on fresh seeds."""
     from sim.planning.plan import plan_main
 
     try:
