@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from sim import InfluenceModel, run
-from sim.core import engine as eng
 from sim.core import rules
 from sim.core.network import from_networkx
 from sim.core.scenario import scenario_from_dict
@@ -92,8 +91,9 @@ def test_engines_give_identical_results_tables():
     assert vector.kpis["incremental_adopters"].min() > 0
 
 
-def tiny_graph_model(edges, n, engine="vector", **word_of_mouth):
-    """A no-campaign model on an explicit small graph, nobody adopting on their own."""
+def tiny_graph_model(edges, n, engine="vector", talkers=(), **word_of_mouth):
+    """A no-campaign model on an explicit small graph, nobody adopting on their own; ``talkers``
+    adopted on day 0."""
     sc = scenario_from_dict(
         small(
             budget={"total": 0, "split": {}},
@@ -105,33 +105,37 @@ def tiny_graph_model(edges, n, engine="vector", **word_of_mouth):
     g.add_nodes_from(range(n))
     graph = from_networkx(g, 1, np.random.default_rng(0))
     world = dataclasses.replace(World.build(sc), graph=graph)
-    return InfluenceModel(sc, world=world, campaign=False, engine=engine)
+    return InfluenceModel(sc, world=world, campaign=False, engine=engine, initial_adopters=list(talkers))
 
 
-def day_one(model, talkers: dict[int, int]):
-    """Hazards on day 1 when ``talkers`` (consumer -> NPS class) adopted on day 0, from both gatherings."""
-    s = model.state
+def day_one(edges, n, talkers: dict[int, int], engine="vector", **word_of_mouth):
+    """Talk and hazards on day 1 when ``talkers`` (consumer -> NPS class) adopted on day 0, as the
+    engine gathers them (the frontier's counts, or each Mesa agent walking its neighbours)."""
+    model = tiny_graph_model(edges, n, engine, list(talkers), **word_of_mouth)
+    s, ctx = model.state, model.context
     for i, cls_ in talkers.items():
-        s.adopted[i], s.adopt_day[i], s.nps[i] = True, 0, cls_
-    ctx = model.context
-    vector = eng.neighbour_talk(s, ctx, rules.is_talking(s.adopt_day, 1, ctx.active_days))
+        s.nps[i] = cls_
+    everyone = np.arange(n)
+    if engine == "vector":
+        model.frontier.hear(1, s, ctx)
+        counts, rows = model.frontier.talk(everyone)
+        counts = counts[rows]
+    else:
+        counts = np.array([model.consumers[i].talk_heard(1) for i in everyone])
     none = np.zeros(0, np.int64)
-    hazards = rules.day_hazards(vector, ctx.degree, none, np.zeros(0), ctx.day_rules)
-    return vector, hazards
+    return counts, rules.day_hazards(counts, ctx.degree, none, np.zeros(0), ctx.day_rules)
 
 
 @pytest.mark.parametrize("cls_", [rules.PROMOTER, rules.PASSIVE])
 def test_cascade_tie_fires_with_exactly_tie_prob(cls_):
     """docs/model.md: in cascade mode each talking tie is one chance tie_prob per day, whatever the class."""
-    model = tiny_graph_model([(0, 1)], 2, mode="cascade", tie_prob=0.05, negative_ratio=1 / 3)
-    _, h = day_one(model, {0: cls_})
+    _, h = day_one([(0, 1)], 2, {0: cls_}, mode="cascade", tie_prob=0.05, negative_ratio=1 / 3)
     assert rules.chance_from_rate(h.total[1]) == pytest.approx(0.05, rel=1e-12)
     assert h.negative[1] == 0.0
 
 
 def test_cascade_detractor_tie_is_a_negative_chance_of_tie_prob():
-    model = tiny_graph_model([(0, 1)], 2, mode="cascade", tie_prob=0.05, negative_ratio=1 / 3)
-    _, h = day_one(model, {0: rules.DETRACTOR})
+    _, h = day_one([(0, 1)], 2, {0: rules.DETRACTOR}, mode="cascade", tie_prob=0.05, negative_ratio=1 / 3)
     assert h.total[1] == 0.0  # no positive word of mouth from a detractor
     assert rules.chance_from_rate(h.negative[1]) == pytest.approx(0.05, rel=1e-12)
 
@@ -140,12 +144,14 @@ def test_cascade_detractor_tie_is_a_negative_chance_of_tie_prob():
 def test_complex_contagion_counts_positive_talkers_only(engine):
     """A promoter and a detractor are one positive talker: below a threshold of 2, no word of mouth."""
     for classes, gated in (((rules.PROMOTER, rules.DETRACTOR), True), ((rules.PROMOTER, rules.PASSIVE), False)):
-        model = tiny_graph_model([(0, 1), (0, 2)], 3, engine, q=50.0, complex_threshold=2)
-        vector, h = day_one(model, dict(zip((1, 2), classes, strict=True)))
-        heard = model.consumers[0].talk_heard(1) if engine == "agents" else vector
-        assert heard.positive_talkers[0] == (1 if gated else 2)
+        talkers = dict(zip((1, 2), classes, strict=True))
+        heard, h = day_one([(0, 1), (0, 2)], 3, talkers, engine, q=50.0, complex_threshold=2)
+        assert h.positive_talkers[0] == (1 if gated else 2)
         assert (h.channels[0, rules.WORD_OF_MOUTH] == 0.0) == gated
-        assert heard.plain[0] == pytest.approx(vector.plain[0])
+        other, _ = day_one(
+            [(0, 1), (0, 2)], 3, talkers, "agents" if engine == "vector" else "vector", q=50.0, complex_threshold=2
+        )
+        assert np.array_equal(heard, other)  # both engines gather the same talk, exactly
 
 
 def test_awareness_is_a_recorded_state_only():

@@ -10,14 +10,15 @@ import pytest
 from sim import InfluenceModel
 from sim.core.engine import ConsumerState
 from sim.core.records import INFLUENCER_COLUMNS, RunRecords, unique_reach
-from sim.core.scenario import scenario_from_dict
+from sim.core.scenario import Scenario, scenario_from_dict
+from sim.core.streams import Streams
 from sim.reporting.metrics import ci95_halfwidth, nps, replication_kpis, summarize, tier_rows
 
 from .conftest import small
 
 
 def records(adopters: float, influencers: list[dict], tier_reach: dict, reach: float, nps=(), referral=0.0):
-    state = ConsumerState.initial(len(nps) or 1, 0.0, 0.8, np.random.default_rng(0))
+    state = ConsumerState.initial(len(nps) or 1, Scenario(), Streams.for_replication(0, 0))
     state.nps[: len(nps)] = nps
     frame = pd.DataFrame(
         [{c: row.get(c, 0) for c in INFLUENCER_COLUMNS} for row in influencers], columns=INFLUENCER_COLUMNS

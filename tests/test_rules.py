@@ -82,16 +82,35 @@ def test_cascade_talk_weights_make_every_talking_tie_one_chance():
     assert bass_pos[rules.PROMOTER] > 2 > bass_pos[rules.PASSIVE]  # bass: volumes, not ties
 
 
+# Talk codes (``rules.talk_code``): 2 x NPS class + 1 with a referral code.
+PASSIVE_TALKER, PROMOTER_TALKER, CODED_PROMOTER, DETRACTOR_TALKER = 2, 4, 5, 0
+CASCADE = rules.DayRules(base_rate=0.0, cascade=True, tie_prob=0.1, talk_negative=(1.0, 0.0, 0.0), talk_boost=2.0)
+
+
+def counts(**talkers) -> np.ndarray:
+    """One consumer's talking neighbours per talk code, e.g. ``counts(passive=2, detractor=1)``."""
+    row = np.zeros(rules.TALK_CODES, np.int64)
+    codes = {"passive": PASSIVE_TALKER, "promoter": PROMOTER_TALKER, "coded": CODED_PROMOTER, "detractor": 0}
+    for name, k in talkers.items():
+        row[codes[name]] = k
+    return row
+
+
 def test_cascade_word_of_mouth_is_one_chance_per_talking_tie():
     for m in range(5):
-        rate = rules.wom_rate(np.array([float(m)]), np.array([7.0]), "cascade", 0.0, 0.1)
-        assert rules.chance_from_rate(rate)[0] == pytest.approx(1 - 0.9**m)
+        wom, referral, negative, talkers, heard = rules.talk_hazards(counts(passive=m, detractor=m), 7.0, CASCADE)
+        assert rules.chance_from_rate(wom) == pytest.approx(1 - 0.9**m)
+        assert rules.chance_from_rate(negative) == pytest.approx(1 - 0.9**m)  # a detractor's tie: negative
+        assert talkers == m and referral == 0.0 and heard == (m > 0)
+    referral = rules.talk_hazards(counts(coded=1), 7.0, CASCADE)[1]
+    assert rules.chance_from_rate(referral) == pytest.approx(1 - 0.9**2)  # a code boosts the hazard x 2
 
 
 def test_bass_word_of_mouth_is_q_times_talking_share():
-    rate = rules.wom_rate(np.array([3.0, 0.0]), np.array([12.0, 0.0]), "bass", 0.38, 0.0)
-    assert rate[0] == pytest.approx(0.38 / 365 * 3 / 12)
-    assert rate[1] == 0.0  # isolated consumers hear nothing
+    bass = rules.DayRules(base_rate=0.0, q=0.38, talk_positive=(0.0, 0.5, 2.0))
+    wom = rules.talk_hazards(counts(passive=2, promoter=1), 12.0, bass)[0]
+    assert wom == pytest.approx(0.38 / 365 * (2 * 0.5 + 2.0) / 12)
+    assert rules.talk_hazards(counts(), 0.0, bass)[:4] == (0.0, 0.0, 0.0, 0)  # isolated consumers hear nothing
 
 
 def test_talking_window():
@@ -137,20 +156,26 @@ def test_view_hazards_wear_out_by_arrival_and_backlash_converts_no_one():
 
 
 def test_complex_contagion_gate_counts_positive_talkers_only():
-    assert rules.reinforced(np.array([0, 1, 5]), 1).all()  # threshold 1 never gates
-    assert list(rules.reinforced(np.array([1, 2, 3]), 2)) == [False, True, True]
-
-
-def talk(plain, coded=0.0, negative=0.0, talkers=0):
-    """A ``rules.Talk`` with every column as long as ``plain``."""
-    return rules.Talk(*np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (plain, coded, negative, talkers))))
+    gate = CASCADE._replace(threshold=2)
+    assert rules.talk_hazards(counts(passive=1), 7.0, CASCADE)[0] > 0  # threshold 1 never gates
+    assert rules.talk_hazards(counts(passive=1, detractor=1), 7.0, gate)[0] == 0.0  # a detractor is no social proof
+    wom, _, negative, talkers, _ = rules.talk_hazards(counts(passive=1, promoter=1), 7.0, gate)
+    assert wom > 0 and talkers == 2
+    assert rules.talk_hazards(counts(passive=1, detractor=1), 7.0, gate)[2] > 0  # negative talk is never gated
 
 
 def test_day_hazards_sum_the_channels_and_views():
-    dr = rules.DayRules(base_rate=0.001, mode="bass", q=36.5, tie_prob=0.0, threshold=2)
-    t = talk([2.0, 2.0, 0.0], [1.0, 1.0, 0.0], [0.5, 0.0, 0.0], [2, 1, 0])
+    dr = rules.DayRules(
+        base_rate=0.001,
+        q=36.5,
+        threshold=2,
+        talk_positive=(0.0, 1.0, 1.0),
+        talk_boost=1.0,
+        talk_negative=(0.5, 0.0, 0.0),
+    )
+    c = np.array([counts(passive=1, promoter=1, coded=1, detractor=1), counts(coded=1), counts()])
     degree = np.array([4.0, 4.0, 0.0])
-    h = rules.day_hazards(t, degree, np.array([0, 0, 2]), np.array([0.2, 0.3, 0.05]), dr)
+    h = rules.day_hazards(c, degree, np.array([0, 0, 2]), np.array([0.2, 0.3, 0.05]), dr)
     assert h.channels[0].tolist() == pytest.approx([0.001, 0.1 * 2 / 4, 0.1 * 1 / 4])
     assert h.channels[1].tolist() == pytest.approx([0.001, 0.0, 0.0])  # one positive talker < threshold 2
     assert h.negative[0] == pytest.approx(0.1 * 0.5 / 4)  # negative talk is never gated
@@ -159,52 +184,57 @@ def test_day_hazards_sum_the_channels_and_views():
 
 
 def test_attribute_cause_lays_chances_end_to_end():
-    channels = np.array([[1.0, 2.0, 3.0]] * 6)
-    owner = np.repeat(np.arange(6), 2)
-    rate = np.tile([4.0, 0.0], 6)  # each adopter: one view of rate 4, then a backlash view (rate 0)
-    u = np.array([0.0, 0.15, 0.25, 0.35, 0.6, 1.0])  # total 10: running sums 1, 3, 6, 10, 10
-    cause, row = rules.attribute_cause(u, channels, owner, rate)
-    assert cause.tolist() == [0, 1, 1, 2, rules.VIEW, rules.VIEW]
-    assert row.tolist() == [-1, -1, -1, -1, 8, 10]  # the rate-4 view, never the rate-0 one (u = 1: top end)
+    channels = np.array([1.0, 2.0, 3.0])
+    rates = np.array([4.0, 0.0])  # one view of rate 4, then a backlash view (rate 0)
+    picks = [rules.attribute(u, channels, rates) for u in (0.0, 0.15, 0.25, 0.35, 0.6, 1.0)]
+    # total 10: running sums 1, 3, 6, 10, 10; u = 1 (the top end) takes the last positive chance
+    assert picks == [(0, -1), (1, -1), (1, -1), (2, -1), (rules.VIEW, 0), (rules.VIEW, 0)]
 
 
 def test_attribute_cause_gives_certain_chance_to_its_own_post_not_the_last_exposure():
-    channels = np.array([[0.01, 0.0, 0.0], [0.01, 0.0, 0.0]])
-    owner = np.array([0, 0, 1, 1, 1])
-    rate = np.array([np.inf, 0.2, 0.1, np.inf, np.inf])
-    cause, row = rules.attribute_cause(np.array([0.99, 0.7]), channels, owner, rate)
-    assert cause.tolist() == [rules.VIEW, rules.VIEW]
-    assert row[0] == 0  # the certain post, although the consumer's last view was row 1
-    assert row[1] == 4  # u = 0.7 picks the second of two certain posts
-    assert rules.attribute_cause(np.array([0.3]), channels[:1], np.array([0, 0]), np.array([np.inf, np.inf]))[1][0] == 0
+    channels = np.array([0.01, 0.0, 0.0])
+    assert rules.attribute(0.99, channels, np.array([np.inf, 0.2])) == (rules.VIEW, 0)
+    assert rules.attribute(0.7, channels, np.array([0.1, np.inf, np.inf])) == (rules.VIEW, 2)  # second of two
+    assert rules.attribute(0.3, channels, np.array([np.inf, np.inf])) == (rules.VIEW, 0)
+
+
+def random_day(rng, n):
+    """Inputs of one day for ``n`` consumers: talk, views (some certain), accounts and thresholds."""
+    c = rng.integers(0, 3, (n, rules.TALK_CODES))
+    owner = np.sort(rng.integers(0, n, 60))
+    rng.shuffle(owner)
+    rate = rules.rate_from_chance(np.where(rng.random(60) < 0.05, 1.0, rng.random(60) * 0.5))
+    standing = rules.Standing(
+        np.where(rng.random(n) < 0.5, 0.01, rng.random(n)),
+        rng.random(n) * 0.1,
+        rng.random(n),
+        rng.random(n) * 0.5,
+        rng.integers(0, 4, n),
+    )
+    thresholds = rules.Thresholds(rng.exponential(1, n) + 1, rng.exponential(1, n), rng.random(n))
+    return c, owner, rate, standing, thresholds, rng.lognormal(0, 0.5, n), rng.integers(1, 9, n) * 1.0
 
 
 def test_decide_day_for_one_consumer_equals_its_row_of_a_batch():
     """Why the two engines agree exactly: a consumer's decision does not depend on the others."""
-    rng = np.random.default_rng(5)
     n = 40
-    dr = rules.DayRules(base_rate=0.01, mode="bass", q=400.0, tie_prob=0.0, threshold=2)
-    t = rules.Talk(rng.random(n) * 3, rng.random(n) * (rng.random(n) < 0.3), rng.random(n), rng.integers(0, 4, n) * 1.0)
-    owner = np.sort(rng.integers(0, n, 60))
-    rng.shuffle(owner)
-    rate = rules.rate_from_chance(np.where(rng.random(60) < 0.05, 1.0, rng.random(60) * 0.5))
-    adopted = rng.random(n) < 0.2
-    resp = rng.lognormal(0, 0.5, n)
-    degree = rng.integers(1, 9, n) * 1.0
-    u = rng.random((3, n))
-    batch = rules.decide_day(adopted, resp, degree, t, owner, rate, *u, dr)
+    dr = rules.DayRules(
+        base_rate=0.01,
+        q=400.0,
+        threshold=2,
+        talk_positive=(0.0, 0.7, 1.4),
+        talk_negative=(0.9, 0.0, 0.0),
+        talk_boost=1.5,
+    )
+    c, owner, rate, standing, thresholds, resp, degree = random_day(np.random.default_rng(5), n)
+    everyone = np.arange(n)
+    batch = rules.decide_day(5, everyone, standing, thresholds, resp, np.ones(n), degree, c, owner, rate, dr)
     assert batch.adopt.sum() > 5 and (batch.cause == rules.VIEW).any() and (batch.cause == rules.WORD_OF_MOUTH).any()
+    assert batch.negative_hit.any()
     for i in range(n):
         rows = np.flatnonzero(owner == i)
         one = rules.decide_day(
-            adopted[i : i + 1],
-            resp[i : i + 1],
-            degree[i : i + 1],
-            rules.Talk(*(x[i : i + 1] for x in t)),
-            np.zeros(rows.size, np.int64),
-            rate[rows],
-            *u[:, i : i + 1],
-            dr,
+            5, [i], standing, thresholds, resp, np.ones(n), degree, c[i], np.zeros(rows.size, np.int64), rate[rows], dr
         )
         assert (one.adopt[0], one.cause[0], one.negative_hit[0], one.heard[0]) == (
             batch.adopt[i],
@@ -212,23 +242,184 @@ def test_decide_day_for_one_consumer_equals_its_row_of_a_batch():
             batch.negative_hit[i],
             batch.heard[i],
         )
-        assert (rows[one.view[0]] if one.view[0] >= 0 else -1) == batch.view[i]
+        assert all(mine[0] == theirs[i] for mine, theirs in zip(one.standing, batch.standing, strict=True))
+        assert rules.rows_of(one.view, rows)[0] == batch.view[i]
 
 
-def test_decide_day_never_adopts_twice_and_certain_views_convert():
-    dr = rules.DayRules(base_rate=0.0)
-    t = talk([0.0, 0.0, 0.0])
+def still(n):
+    """Accounts of consumers who have heard nothing yet (pressure: a zero baseline)."""
+    return rules.Standing(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+
+
+def test_certain_views_convert_and_an_immune_consumer_never_adopts():
     d = rules.decide_day(
-        np.array([True, False, False]),
+        1,
+        np.arange(3),
+        still(3),
+        rules.Thresholds(np.full(3, 50.0), np.ones(3), np.full(3, 0.5)),
+        np.array([0.0, 1.0, 1.0]),
         np.ones(3),
         np.ones(3),
-        t,
+        np.zeros((3, rules.TALK_CODES)),
         np.array([0, 1, 2]),
         np.array([np.inf, np.inf, 0.0]),
-        np.full(3, 0.999),
-        np.full(3, 0.5),
-        np.zeros(3),
-        dr,
+        rules.DayRules(base_rate=0.0),
     )
     assert d.adopt.tolist() == [False, True, False]
     assert d.cause[1] == rules.VIEW and d.view[1] == 1 and d.view[0] == -1
+    assert d.standing.since.tolist() == [1, 1, 1]  # viewers' accounts are booked through today
+    assert d.standing.accrued[[0, 2]].tolist() == [0.0, 0.0]  # an immune viewer accrues nothing
+
+
+# --- the threshold scheme against the daily-draw law -------------------------------------------
+
+
+def run_days(days, standing, thresholds, resp, talk_of_day, views_of_day, dr, hits=None):
+    """Decide consumers day by day with ``rules.decide_day`` (every day, like the Mesa engine),
+    applying their accounts; a hit draws a fresh negative threshold from ``hits``. Returns the
+    adoption day (0: never) and the number of negative hits of each consumer."""
+    n = standing.pressure.size
+    adopted_on = np.zeros(n, np.int64)
+    n_hits = np.zeros(n, np.int64)
+    for day in range(1, days + 1):
+        who = np.flatnonzero(adopted_on == 0)
+        owner, rate = views_of_day(day, who.size)
+        d = rules.decide_day(
+            day, who, standing, thresholds, resp, np.ones(n), np.ones(n), talk_of_day(day, who.size), owner, rate, dr
+        )
+        adopted_on[who[d.adopt]] = day
+        stay = who[~d.adopt]
+        for mine, new in zip(standing, d.standing, strict=True):
+            mine[stay] = new[~d.adopt]
+        hit = who[d.negative_hit]
+        n_hits[hit] += 1
+        if hits is not None:
+            thresholds.negative[hit] = hits.exponential(1, hit.size)
+    return adopted_on, n_hits
+
+
+def fresh(n, base_rate):
+    return rules.Standing(np.full(n, base_rate), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+
+
+def no_views(day, k):
+    return np.zeros(0, np.int64), np.zeros(0)
+
+
+def silence(day, k):
+    return np.zeros((k, rules.TALK_CODES), np.int64)
+
+
+def chi_square_p(observed, expected):
+    from scipy import stats
+
+    return stats.chisquare(observed, expected).pvalue
+
+
+def observed_days(adopted_on, days):
+    """Adopters per day 1..days, then those not adopted."""
+    return np.append(np.bincount(adopted_on, minlength=days + 1)[1 : days + 1], (adopted_on == 0).sum())
+
+
+def test_constant_hazard_gives_a_geometric_adoption_day():
+    """One Exp(1) threshold per consumer and a constant daily hazard h: the adoption day is
+    geometric with success probability 1 - exp(-h), as with a fresh uniform draw each day."""
+    n, days, h = 60_000, 12, 0.15
+    rng = np.random.default_rng(2024)
+    thresholds = rules.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
+    adopted_on, _ = run_days(days, fresh(n, h), thresholds, np.ones(n), silence, no_views, rules.DayRules(base_rate=h))
+    p = -np.expm1(-h)
+    law = np.append(p * (1 - p) ** np.arange(days), (1 - p) ** days)  # days 1..12, then "not yet"
+    observed = observed_days(adopted_on, days)
+    assert chi_square_p(observed, n * law) > 0.001
+    assert np.all(np.abs(observed / n - law) < 4 * np.sqrt(law * (1 - law) / n))
+
+
+def test_changing_hazards_give_the_daily_draw_law_exactly():
+    """Word of mouth that starts, grows and stops, a view on day 3, susceptibility 1.7: the law of
+    the adoption day is prod_{s<t} exp(-r h_s) (1 - exp(-r h_t)), enumerated exactly."""
+    n, days, r = 80_000, 8, 1.7
+    dr = CASCADE._replace(base_rate=0.02)
+    talkers = {1: 0, 2: 1, 3: 1, 4: 3, 5: 3, 6: 0, 7: 2, 8: 2}
+    view = rules.rate_from_chance(0.2)
+
+    def talk_of_day(day, k):
+        return np.tile(counts(passive=talkers[day]), (k, 1))
+
+    def views_of_day(day, k):
+        return (np.arange(k), np.full(k, view)) if day == 3 else no_views(day, k)
+
+    hazard = np.array([0.02 + rules.rate_from_chance(0.1) * talkers[d] + (view if d == 3 else 0) for d in range(1, 9)])
+    survive = np.exp(-r * np.concatenate([[0.0], np.cumsum(hazard)]))
+    law = np.append(survive[:-1] * -np.expm1(-r * hazard), survive[-1])
+    rng = np.random.default_rng(7)
+    thresholds = rules.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
+    adopted_on, _ = run_days(days, fresh(n, 0.02), thresholds, np.full(n, r), talk_of_day, views_of_day, dr)
+    observed = observed_days(adopted_on, days)
+    assert chi_square_p(observed, n * law) > 0.001
+    assert np.all(np.abs(observed / n - law) < 4 * np.sqrt(law * (1 - law) / n))
+
+
+def test_cause_is_drawn_in_proportion_to_the_adoption_days_hazards():
+    """Adopters on a day with baseline, word of mouth, referral and a view: causes in proportion."""
+    n = 40_000
+    rng = np.random.default_rng(11)
+    dr = CASCADE._replace(base_rate=0.05)
+    c = np.tile(counts(passive=2, coded=2), (n, 1))
+    everyone = np.arange(n)
+    thresholds = rules.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
+    d = rules.decide_day(
+        1, everyone, fresh(n, 0.05), thresholds, np.ones(n), np.ones(n), np.ones(n), c, everyone, np.full(n, 0.3), dr
+    )
+    h = rules.day_hazards(c[:1], np.ones(1), np.zeros(1, np.int64), np.array([0.3]), dr)
+    share = np.append(h.channels[0], 0.3) / h.total[0]
+    cause = np.where(d.cause == rules.VIEW, 3, d.cause)[d.adopt]
+    assert chi_square_p(np.bincount(cause, minlength=4), cause.size * share) > 0.001
+
+
+def test_negative_hits_are_daily_bernoulli_with_fresh_thresholds():
+    """Constant negative hazard v and a fresh Exp(1) threshold after each hit: hits over T days are
+    Binomial(T, 1 - exp(-v)) (at most one a day), mean and variance within 4 standard errors."""
+    n, days, v = 20_000, 10, 0.4
+    rng = np.random.default_rng(3)
+    dr = CASCADE._replace(tie_prob=-np.expm1(-v))
+    standing = rules.Standing(np.zeros(n), np.full(n, v), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+    thresholds = rules.Thresholds(np.full(n, np.inf), rng.standard_exponential(n), rng.random(n))
+
+    def one_detractor(day, k):
+        return np.tile(counts(detractor=1), (k, 1))
+
+    _, hits = run_days(days, standing, thresholds, np.ones(n), one_detractor, no_views, dr, hits=rng)
+    p = -np.expm1(-v)
+    mean, var = days * p, days * p * (1 - p)
+    assert abs(hits.mean() - mean) < 4 * np.sqrt(var / n)
+    assert abs(hits.var() - var) < 4 * var * np.sqrt(2 / n)
+
+
+def test_calendar_day_is_the_day_the_daily_rule_decides():
+    """``next_event_day`` (the frontier's calendar) agrees exactly with deciding every day, for
+    consumers whose talk does not change (adoption and negative hits, varied accounts)."""
+    n, days = 5_000, 60
+    rng = np.random.default_rng(9)
+    dr = CASCADE._replace(base_rate=0.004, tie_prob=0.01)
+    c = np.zeros((n, rules.TALK_CODES), np.int64)
+    c[:, PASSIVE_TALKER] = rng.integers(0, 4, n)
+    c[:, DETRACTOR_TALKER] = rng.integers(0, 3, n)
+    h = rules.day_hazards(c, np.ones(n), np.zeros(0, np.int64), np.zeros(0), dr)
+    pressure = h.channels[:, 0] + h.channels[:, 1] + h.channels[:, 2]
+    since = rng.integers(0, 3, n)
+    standing = rules.Standing(pressure, h.negative, rng.random(n) * 0.1, rng.random(n) * 0.1, since)
+    thresholds = rules.Thresholds(rng.standard_exponential(n) + 0.1, rng.standard_exponential(n) + 0.1, rng.random(n))
+    resp = rng.lognormal(0, 0.5, n)
+    calendar = rules.next_event_day(np.arange(n), standing, thresholds, resp, np.ones(n), days + 1)
+    first = np.full(n, days + 1)
+    for day in range(1, days + 1):
+        who = np.flatnonzero((first > days) & (since < day))
+        d = rules.decide_day(
+            day, who, standing, thresholds, resp, np.ones(n), np.ones(n), c[who], np.zeros(0, np.int64), np.zeros(0), dr
+        )
+        quiet = ~(d.adopt | d.negative_hit)
+        assert np.array_equal(d.standing.since[quiet], since[who][quiet])  # untouched: the account stays
+        first[who[d.adopt | d.negative_hit]] = day
+    assert (first <= days).sum() > n / 4 and (calendar > days).any()  # both kinds of answer occur
+    assert np.array_equal(first, calendar)

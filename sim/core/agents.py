@@ -13,7 +13,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from sim.core import rules
-from sim.core.engine import Exposures
+from sim.core.engine import Exposures, Post
 
 
 class Influencer(mesa.Agent):
@@ -46,36 +46,27 @@ class Influencer(mesa.Agent):
     def posts_on(self, day: int) -> bool:
         return day in self._posting
 
-    def publish(self, rng: np.random.Generator) -> Exposures:
+    def publish(self, rng: np.random.Generator) -> Post:
         """Post now: draw viewers, engagement and backlash, pay for the post, and return the views.
 
         Side effects: the counters (posts, views, engagements, spend, unique reach) grow, and a
-        backlash lowers this influencer's trust for its later posts (the views returned still
-        carry the trust it had when posting).
+        backlash lowers this influencer's trust for its later posts (the post returned still
+        carries the trust it had when posting).
         """
         saw = rng.random(self.audience.size) < self.reach_rate
         viewers = self.audience[saw]
         engaged = rng.random(viewers.size) < self.engagement_rate / self.reach_rate
         backlash = bool(rng.random() < self.backlash_prob)
+        post = Post(self.index, self.tier, self.trust, self.niche, viewers, engaged, backlash)
         self.seen |= saw
         self.posts += 1
         self.views += viewers.size
         self.engagements += int(engaged.sum())
         self.spend += self.cost_per_post
-        n = viewers.size
-        views = Exposures(
-            viewers,
-            np.full(n, self.index),
-            np.full(n, self.tier),
-            np.full(n, self.trust),
-            np.full(n, self.niche),
-            engaged,
-            np.full(n, backlash),
-        )
         if backlash:
             self.backlashes += 1
             self.trust *= 1.0 - self.model.scenario.influence.backlash_trust_drop
-        return views
+        return post
 
     def platform_factor(self, scale: float) -> float:
         """Platform-wide views per simulated in-market view (adds fake and out-of-market followers)."""
@@ -106,28 +97,18 @@ class Consumer(CellAgent):
         adopt_day = self.model.state.adopt_day[self.index]
         return bool(rules.is_talking(adopt_day, day, self.model.context.active_days))
 
-    def talk_heard(self, day: int) -> rules.Talk:
-        """What my talking neighbours tell me today (``rules.Talk`` for one consumer)."""
+    def talk_heard(self, day: int) -> np.ndarray:
+        """How many of my neighbours talk to me today, with each ``rules.talk_code``."""
         ctx, s = self.model.context, self.model.state
-        plain = coded = negative = 0.0
-        positive_talkers = 0
+        counts = np.zeros(rules.TALK_CODES, np.int64)
         for neighbour in self.cell.neighborhood.agents:
-            if not neighbour.talking(day):
-                continue
-            cls_ = neighbour.nps
-            volume = ctx.talk_positive[cls_]
-            if ctx.referral_open and s.has_code[neighbour.index]:
-                coded += volume * ctx.talk_boost
-            else:
-                plain += volume
-            negative += ctx.talk_negative[cls_]
-            positive_talkers += bool(volume > 0)
-        return rules.Talk(np.array([plain]), np.array([coded]), np.array([negative]), np.array([positive_talkers]))
+            if neighbour.talking(day):
+                counts[s.talk_codes(neighbour.index, ctx.referral_open)] += 1
+        return counts
 
-    def decide(self, day: int, views: Exposures, u_adopt: float, u_cause: float, u_negative: float) -> rules.Decision:
+    def decide(self, day: int, views: Exposures) -> rules.Decision:
         """Today's decision for me alone: ``views`` are my views today, in arrival order."""
         ctx, s, i = self.model.context, self.model.state, self.index
-        me = slice(i, i + 1)
         mine = np.zeros(len(views), np.int64)
         rates = np.zeros(0)
         if len(views):
@@ -135,14 +116,15 @@ class Consumer(CellAgent):
             prior = np.full(len(views), s.exposures[i])
             rates = rules.view_hazards(mine, prior, views.trust, same, views.engaged, views.negative, ctx.view_rules)
         return rules.decide_day(
-            s.adopted[me],
-            s.susceptibility[me] * s.attitude[me],
-            ctx.degree[me],
+            day,
+            [i],
+            s.standing,
+            s.thresholds,
+            s.susceptibility,
+            s.attitude,
+            ctx.degree,
             self.talk_heard(day),
             mine,
             rates,
-            np.array([u_adopt]),
-            np.array([u_cause]),
-            np.array([u_negative]),
             ctx.day_rules,
         )

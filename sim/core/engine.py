@@ -1,22 +1,25 @@
-"""One simulated day over arrays: the fast default engine, and the commit both engines share.
+"""The consumers' arrays, the day's sponsored views, and the commit both engines share.
 
 A day is synchronous: every consumer's decision is taken from the state at the start of the
-day, then adoptions, attitudes and exposure counts are applied at once (``commit``). This
-module only *gathers* the decision's inputs for all consumers at once (views, neighbour talk)
-and calls ``rules.decide_day``; the Mesa-agent engine (``agents.Consumer.decide``) gathers the
-same inputs one agent at a time and calls the same function.
+day (``rules.decide_day``), then adoptions, attitudes and exposure counts are applied at once
+(``commit``). Who is decided differs by engine: the default engine (``frontier.Frontier``)
+decides only the consumers a day can change, the Mesa-agent engine (``agents.Consumer``) every
+consumer who has not adopted; both call the same rule and this commit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from sim.core import rules
 from sim.core.network import SocialGraph
 from sim.core.rules import BASELINE, FIRST_TIER, REFERRAL, WORD_OF_MOUTH
 from sim.core.scenario import Scenario
+from sim.core.streams import Streams
 
 
 def source_names(tier_names: list[str]) -> list[str]:
@@ -24,17 +27,49 @@ def source_names(tier_names: list[str]) -> list[str]:
     return [*rules.CHANNELS, *tier_names]
 
 
+class ThresholdLayers:
+    """Exp(1) thresholds of negative word-of-mouth hits: a consumer's k-th hit is decided against
+    layer k. Layers are drawn whole and in order from the word-of-mouth stream, so the campaign
+    and the no-campaign world of a replication hold identical layers whatever their hits."""
+
+    def __init__(self, rng: np.random.Generator, n: int) -> None:
+        self.rng, self.n = rng, n
+        self.layers = [rng.standard_exponential(n)]
+
+    def take(self, layer: np.ndarray, consumers: np.ndarray) -> np.ndarray:
+        """Threshold of each consumer in its ``layer``."""
+        while len(self.layers) <= (int(layer.max()) if layer.size else 0):
+            self.layers.append(self.rng.standard_exponential(self.n))
+        out = np.empty(consumers.size)
+        for k in np.unique(layer):
+            mine = layer == k
+            out[mine] = self.layers[k][consumers[mine]]
+        return out
+
+
 @dataclass
 class ConsumerState:
-    """Every consumer's traits and funnel state, one array per attribute.
+    """Every consumer's traits, thresholds and funnel state, one array per attribute.
 
     ``aware`` is a recorded funnel state only (seen a post or heard a talking neighbour): it
-    does not enter the adoption hazard.
+    does not enter the adoption hazard. ``threshold``, ``negative_threshold`` and ``cause_draw``
+    are drawn up front (``rules.Thresholds``); ``pressure`` ... ``since`` are each consumer's
+    running account of hazards (``rules.Standing``).
     """
 
     susceptibility: np.ndarray
     score: np.ndarray  # post-purchase 0-10 score, drawn up front so both worlds share it
     code_draw: np.ndarray  # uniform deciding whether a promoter joins the referral programme
+    threshold: np.ndarray
+    negative_threshold: np.ndarray
+    cause_draw: np.ndarray
+    negative_layers: ThresholdLayers
+    negative_hits: np.ndarray
+    pressure: np.ndarray
+    negative_rate: np.ndarray
+    accrued: np.ndarray
+    negative_accrued: np.ndarray
+    since: np.ndarray
     adopted: np.ndarray
     adopt_day: np.ndarray
     source: np.ndarray
@@ -47,11 +82,26 @@ class ConsumerState:
     has_code: np.ndarray
 
     @classmethod
-    def initial(cls, n: int, susceptibility_sigma: float, satisfaction: float, rng: np.random.Generator):
+    def initial(cls, n: int, scenario: Scenario, streams: Streams) -> ConsumerState:
+        """Traits from the consumers stream, adoption thresholds and cause draws from the adoption
+        stream, negative thresholds from the word-of-mouth stream: all up front, identical in both
+        worlds of a replication."""
+        c, rng = scenario.consumers, streams.consumers
+        layers = ThresholdLayers(streams.word_of_mouth, n)
         return cls(
-            susceptibility=rules.susceptibility(rng, n, susceptibility_sigma),
-            score=rules.draw_scores(rng, n, satisfaction),
+            susceptibility=rules.susceptibility(rng, n, c.susceptibility_sigma),
+            score=rules.draw_scores(rng, n, c.satisfaction),
             code_draw=rng.random(n),
+            threshold=streams.adoption.standard_exponential(n),
+            negative_threshold=layers.layers[0].copy(),
+            cause_draw=streams.adoption.random(n),
+            negative_layers=layers,
+            negative_hits=np.zeros(n, np.int32),
+            pressure=np.full(n, rules.baseline_rate(c.baseline_p)),
+            negative_rate=np.zeros(n),
+            accrued=np.zeros(n),
+            negative_accrued=np.zeros(n),
+            since=np.zeros(n, np.int32),
             adopted=np.zeros(n, bool),
             adopt_day=np.full(n, -1, np.int32),
             source=np.full(n, -1, np.int16),
@@ -64,6 +114,19 @@ class ConsumerState:
             has_code=np.zeros(n, bool),
         )
 
+    @property
+    def standing(self) -> rules.Standing:
+        """Every consumer's running account (the arrays themselves, not copies)."""
+        return rules.Standing(self.pressure, self.negative_rate, self.accrued, self.negative_accrued, self.since)
+
+    @property
+    def thresholds(self) -> rules.Thresholds:
+        return rules.Thresholds(self.threshold, self.negative_threshold, self.cause_draw)
+
+    def talk_codes(self, who, referral_open: bool) -> np.ndarray:
+        """``rules.talk_code`` of consumers who talk (adopters)."""
+        return rules.talk_code(self.nps[who], self.has_code[who] & referral_open)
+
 
 def seed_adopters(state: ConsumerState, consumers: np.ndarray) -> None:
     """Mark consumers as having adopted on day 0 (before the run); they count as baseline."""
@@ -72,6 +135,19 @@ def seed_adopters(state: ConsumerState, consumers: np.ndarray) -> None:
     state.source[consumers] = BASELINE
     state.aware[consumers] = True
     state.nps[consumers] = rules.nps_class(state.score[consumers])
+
+
+class Post(NamedTuple):
+    """One post that went out: who posted (roster index, tier, trust, niche), who saw it, who
+    engaged, and whether it triggered a backlash."""
+
+    influencer: int
+    tier: int
+    trust: float
+    niche: int
+    viewers: np.ndarray
+    engaged: np.ndarray
+    backlash: bool
 
 
 @dataclass
@@ -92,10 +168,17 @@ class Exposures:
         return cls(z, z, z, np.zeros(0), z, np.zeros(0, bool), np.zeros(0, bool))
 
     @classmethod
-    def concat(cls, parts: list[Exposures]) -> Exposures:
-        if not parts:
+    def of(cls, posts: list[Post]) -> Exposures:
+        """The views of the day's posts, post after post."""
+        if not posts:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+        sizes = [p.viewers.size for p in posts]
+        per_post = [np.repeat(np.array(column), sizes) for column in list(zip(*posts, strict=True))[:4]]
+        influencer, tier, trust, niche = per_post
+        backlash = np.repeat(np.array([p.backlash for p in posts]), sizes)
+        viewers = np.concatenate([p.viewers for p in posts])
+        engaged = np.concatenate([p.engaged for p in posts])
+        return cls(viewers, influencer, tier, trust.astype(np.float64), niche, engaged, backlash)
 
     def take(self, rows: np.ndarray) -> Exposures:
         """The given rows, in that order."""
@@ -106,34 +189,18 @@ class Exposures:
 
 
 @dataclass
-class Draws:
-    """The day's uniforms from the adoption and word-of-mouth streams (same in both worlds)."""
-
-    adopt: np.ndarray
-    cause: np.ndarray
-    negative: np.ndarray
-
-    @classmethod
-    def take(cls, adoption: np.random.Generator, wom: np.random.Generator, n: int) -> Draws:
-        both = adoption.random((2, n))
-        return cls(both[0], both[1], wom.random(n))
-
-
-@dataclass
 class Context:
-    """Per-run constants both engines read: the graph, the rules' parameters, talk weights,
-    and the referral programme's money (which commits change)."""
+    """Per-run constants both engines read: the graph, the rules' parameters, and the referral
+    programme's money (which commits change)."""
 
     graph: SocialGraph
     degree: np.ndarray
     day_rules: rules.DayRules
     view_rules: rules.ViewRules
-    talk_positive: np.ndarray
-    talk_negative: np.ndarray
+    days: int
     active_days: int
     negative_impact: float
     attribution_window: int
-    talk_boost: float
     reward: float  # USD per simulated referred sale (referral.reward x scale)
     code_share: float
     referral_left: float
@@ -145,7 +212,14 @@ class Context:
         shares = rules.nps_class_shares(scenario.consumers.satisfaction)
         pos, neg = rules.talk_weights(shares, w.promoter_share, w.negative_ratio, w.mode)
         day_rules = rules.DayRules(
-            rules.baseline_rate(scenario.consumers.baseline_p), w.mode, w.q, w.tie_prob, w.complex_threshold
+            rules.baseline_rate(scenario.consumers.baseline_p),
+            w.mode == "cascade",
+            w.q,
+            w.tie_prob,
+            w.complex_threshold,
+            tuple(float(x) for x in pos),
+            tuple(float(x) for x in neg),
+            float(r.talk_boost),
         )
         view_rules = rules.ViewRules(inf.conversion, inf.engaged_boost, inf.wearout_decay, inf.off_niche_relevance)
         reward = r.reward * scenario.market.population / graph.n  # a simulated referred sale stands for scale real ones
@@ -154,12 +228,10 @@ class Context:
             degree=graph.degree,
             day_rules=day_rules,
             view_rules=view_rules,
-            talk_positive=pos,
-            talk_negative=neg,
+            days=scenario.market.days,
             active_days=w.active_days,
             negative_impact=w.negative_impact,
             attribution_window=inf.attribution_window,
-            talk_boost=r.talk_boost,
             reward=reward,
             code_share=r.code_share,
             referral_left=r.budget if campaign else 0.0,
@@ -175,51 +247,51 @@ def view_rates(state: ConsumerState, ctx: Context, exp: Exposures) -> np.ndarray
     )
 
 
-def neighbour_talk(state: ConsumerState, ctx: Context, talking: np.ndarray) -> rules.Talk:
-    """Summed talk each consumer hears from talking neighbours, in one sparse pass."""
-    n = talking.size
-    cls_ = np.maximum(state.nps, 0)
-    volume = np.where(talking, ctx.talk_positive[cls_], 0.0)
-    coded = talking & state.has_code & ctx.referral_open
-    columns = {
-        "plain": np.where(coded, 0.0, volume),
-        "coded": np.where(coded, volume * ctx.talk_boost, 0.0),
-        "negative": np.where(talking, ctx.talk_negative[cls_], 0.0),
-    }
-    if ctx.day_rules.threshold > 1:  # only complex contagion counts positive talkers
-        columns["positive_talkers"] = (volume > 0).astype(np.float64)
-    senders = np.flatnonzero(talking)
-    needed = [k for k, v in columns.items() if senders.size and v[senders].any()]
-    sums = dict.fromkeys(rules.Talk._fields, np.zeros(n))
-    if needed:
-        summed = ctx.graph.neighbour_sum(np.column_stack([columns[k] for k in needed]), senders)
-        sums.update(zip(needed, summed.T, strict=True))
-    return rules.Talk(**sums)
-
-
-def decide(state: ConsumerState, ctx: Context, day: int, exp: Exposures, draws: Draws) -> rules.Decision:
-    """The vectorised day: gather every consumer's inputs, then ``rules.decide_day``."""
-    talking = rules.is_talking(state.adopt_day, day, ctx.active_days)
-    return rules.decide_day(
-        state.adopted,
-        state.susceptibility * state.attitude,
-        ctx.degree,
-        neighbour_talk(state, ctx, talking),
-        exp.consumer,
-        view_rates(state, ctx, exp),
-        draws.adopt,
-        draws.cause,
-        draws.negative,
-        ctx.day_rules,
-    )
-
-
 @dataclass
 class DayCounts:
+    new_adopters: np.ndarray  # consumers who adopted today, ascending
     new_by_source: np.ndarray
+    newly_aware: int
     caused: np.ndarray  # per roster influencer: adopters its posts converted
     attributed: np.ndarray  # per roster influencer: promo-code (last-touch) sales
     referral_paid: float
+    referral_closed: bool  # the programme ran out of money today
+
+
+@njit(cache=True)
+def _book(who, adopt, heard, new, standing, aware):  # pragma: no cover (compiled)
+    """Write back the accounts of consumers who did not adopt; mark who heard talk or adopted as
+    aware. Returns how many became aware."""
+    fresh = 0
+    for k in range(who.size):
+        i = who[k]
+        if not adopt[k]:
+            standing.pressure[i] = new.pressure[k]
+            standing.negative_rate[i] = new.negative_rate[k]
+            standing.accrued[i] = new.accrued[k]
+            standing.negative_accrued[i] = new.negative_accrued[k]
+            standing.since[i] = new.since[k]
+        if (adopt[k] or heard[k]) and not aware[i]:
+            aware[i] = True
+            fresh += 1
+    return fresh
+
+
+@njit(cache=True)
+def _view(consumer, influencer, negative, day, aware, exposures, last_touch, last_touch_day):  # pragma: no cover
+    """Count each positive view, keep the day's last positive view per consumer as its last touch,
+    mark viewers aware. Returns how many became aware."""
+    fresh = 0
+    for row in range(consumer.size):
+        i = consumer[row]
+        if not aware[i]:
+            aware[i] = True
+            fresh += 1
+        if not negative[row]:
+            exposures[i] += 1
+            last_touch[i] = influencer[row]
+            last_touch_day[i] = day
+    return fresh
 
 
 def commit(
@@ -227,54 +299,68 @@ def commit(
     ctx: Context,
     day: int,
     exp: Exposures,
+    who: np.ndarray,
     dec: rules.Decision,
     n_sources: int,
     n_influencers: int,
 ) -> DayCounts:
-    """Apply the day's decisions and exposures; return what the day counted."""
-    state.aware[exp.consumer] = True
-    state.aware |= dec.heard
-    hit = dec.negative_hit.copy()
-    hit[exp.consumer[exp.negative]] = True  # viewers of a backlash post
-    state.attitude = rules.attitude_after_negative(state.attitude, hit, ctx.negative_impact)
-    positive = ~exp.negative
-    state.exposures += np.bincount(exp.consumer[positive], minlength=state.exposures.size).astype(np.int32)
-    # last touch: the last positive view of the day per consumer
-    touched = exp.consumer[positive]
-    if touched.size:
-        rev = slice(None, None, -1)
-        uniq, first_rev = np.unique(touched[rev], return_index=True)
-        state.last_touch[uniq] = exp.influencer[positive][rev][first_rev]
-        state.last_touch_day[uniq] = day
+    """Apply the day's decisions of consumers ``who`` (ascending; ``dec.view`` rows index ``exp``)
+    and the day's exposures; return what the day counted. Touches only those consumers and viewers."""
+    fresh = _book(who, dec.adopt, dec.heard, dec.standing, state.standing, state.aware)
+    hitters = who[dec.negative_hit]
+    if hitters.size:  # a fresh threshold for the next hit, from the next layer
+        state.negative_hits[hitters] += 1
+        state.negative_threshold[hitters] = state.negative_layers.take(state.negative_hits[hitters], hitters)
+    if exp.negative.any():  # viewers of a backlash post are hit too
+        hitters = np.union1d(hitters, exp.consumer[exp.negative])
+    if hitters.size:
+        state.attitude[hitters] = rules.attitude_after_negative(state.attitude[hitters], True, ctx.negative_impact)
+    if len(exp):
+        fresh += _view(
+            exp.consumer,
+            exp.influencer,
+            exp.negative,
+            day,
+            state.aware,
+            state.exposures,
+            state.last_touch,
+            state.last_touch_day,
+        )
 
-    new = np.flatnonzero(dec.adopt)
-    view = dec.view[new]
+    new = who[dec.adopt]
+    counts = DayCounts(
+        new,
+        np.zeros(n_sources, np.int64),
+        fresh,
+        np.zeros(n_influencers, np.int64),
+        np.zeros(n_influencers, np.int64),
+        0.0,
+        False,
+    )
+    if not new.size:
+        return counts
+    view = dec.view[dec.adopt]
     by_view = view >= 0
-    cause = dec.cause[new].copy()
+    cause = dec.cause[dec.adopt]
     cause[by_view] = FIRST_TIER + exp.tier[view[by_view]]
-    converter = exp.influencer[view[by_view]]
-    paid = 0.0
+    counts.caused = np.bincount(exp.influencer[view[by_view]], minlength=n_influencers)
     referred = np.flatnonzero(cause == REFERRAL)
     if referred.size:
         affordable = int(min(referred.size, ctx.referral_left // max(ctx.reward, 1e-12)))
         cause[referred[affordable:]] = WORD_OF_MOUTH  # codes no longer honoured: plain word of mouth
-        paid = affordable * ctx.reward
-        ctx.referral_left -= paid
-        if ctx.referral_left < ctx.reward:
+        counts.referral_paid = affordable * ctx.reward
+        ctx.referral_left -= counts.referral_paid
+        if ctx.referral_open and ctx.referral_left < ctx.reward:
             ctx.referral_open = False
+            counts.referral_closed = True
     state.adopted[new] = True
     state.adopt_day[new] = day
     state.source[new] = cause
-    state.aware[new] = True
     state.nps[new] = rules.nps_class(state.score[new])
     if ctx.referral_open:
         promoters = new[state.nps[new] == rules.PROMOTER]
         state.has_code[promoters[state.code_draw[promoters] < ctx.code_share]] = True
-
     recent = new[(state.last_touch[new] >= 0) & (state.last_touch_day[new] > day - ctx.attribution_window)]
-    return DayCounts(
-        new_by_source=np.bincount(cause, minlength=n_sources),
-        caused=np.bincount(converter, minlength=n_influencers),
-        attributed=np.bincount(state.last_touch[recent], minlength=n_influencers),
-        referral_paid=paid,
-    )
+    counts.new_by_source = np.bincount(cause, minlength=n_sources)
+    counts.attributed = np.bincount(state.last_touch[recent], minlength=n_influencers)
+    return counts

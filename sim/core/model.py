@@ -22,6 +22,7 @@ from sim.core import engine as eng
 from sim.core import rules
 from sim.core.agents import Consumer, Influencer
 from sim.core.errors import InputError
+from sim.core.frontier import Frontier
 from sim.core.options import Engine
 from sim.core.records import INFLUENCER_COLUMNS, RunRecords, unique_reach
 from sim.core.scenario import Scenario, load_scenario
@@ -58,6 +59,16 @@ def _today(name: str, model: InfluenceModel) -> float:
     return model.today[name]
 
 
+class DailyTotals(mesa.DataCollector):
+    """Mesa's DataCollector for the day's totals. They are floats, so they are recorded as they
+    are, without the deep copy Mesa makes of every reporter's value (a tenth of a day's time)."""
+
+    def collect(self, model: mesa.Model) -> None:
+        self._collection_steps.append(model.time)
+        for var, reporter in self.model_reporters.items():
+            self.model_vars[var].append(reporter(model))
+
+
 class InfluenceModel(mesa.Model):
     """Word of mouth and influencer campaigns on a social graph, one day per step.
 
@@ -76,10 +87,11 @@ class InfluenceModel(mesa.Model):
     campaign : bool
         False simulates the same market with no influencers and no referral programme.
     engine : {"vector", "agents"}
-        ``vector`` decides every consumer's day over arrays; ``agents`` creates a Mesa
-        ``Consumer`` agent per consumer on a ``mesa.discrete_space.Network`` and lets each
-        decide for itself, with the same rules. With ``vector``, ``model.agents`` holds the
-        influencers only.
+        ``vector`` decides, over arrays, only the consumers a day can change (``frontier``);
+        ``agents`` creates a Mesa ``Consumer`` agent per consumer on a
+        ``mesa.discrete_space.Network`` and lets each one that has not adopted decide for
+        itself every day, with the same rule: both reach identical states. With ``vector``,
+        ``model.agents`` holds the influencers only.
     world : World, optional
         A prebuilt world to share across runs (it must come from the same seed).
     initial_adopters : array of int, optional
@@ -119,15 +131,21 @@ class InfluenceModel(mesa.Model):
         self.engine = engine
         self.world = world or World.build(spec)
         n = self.world.n
-        c = spec.consumers
-        self.state = eng.ConsumerState.initial(n, c.susceptibility_sigma, c.satisfaction, self.streams.consumers)
+        self.state = eng.ConsumerState.initial(n, spec, self.streams)
         self.context = eng.Context.create(spec, self.world.graph, campaign)
         if initial_adopters is not None:
-            eng.seed_adopters(self.state, np.asarray(initial_adopters, dtype=np.int64))
+            eng.seed_adopters(self.state, np.unique(np.asarray(initial_adopters, dtype=np.int64)))
+        self.frontier = Frontier(self.state, self.context) if engine == "vector" else None
+        self.adopters = int(self.state.adopted.sum())
+        self.aware = int(self.state.aware.sum())
         self.source_names = eng.source_names(self.world.candidates.tier_names)
         self.influencers: list[Influencer] = (
             [Influencer(self, i) for i in range(len(self.world.roster))] if campaign else []
         )
+        self.posting: dict[int, list[Influencer]] = {}  # day -> who posts, in roster order
+        for influencer in self.influencers:
+            for day in influencer.post_days.tolist():
+                self.posting.setdefault(day, []).append(influencer)
         self.consumers: list[Consumer] = []
         if engine == "agents":
             self.grid = Network(self.world.graph.to_networkx(), layout=None, random=self.random)
@@ -139,7 +157,7 @@ class InfluenceModel(mesa.Model):
         columns = ["day", *(f"new_{s}" for s in self.source_names), "new_adopters", "cumulative_adopters"]
         columns += ["aware", "impressions", "engagements", "spend"]
         self.today: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters={c: partial(_today, c) for c in columns})
+        self.datacollector = DailyTotals(model_reporters={c: partial(_today, c) for c in columns})
 
     @property
     def scale(self) -> float:
@@ -153,24 +171,26 @@ class InfluenceModel(mesa.Model):
     def step(self) -> None:
         """Simulate one day (day ``self.steps``; Mesa counts steps from 1)."""
         day = self.steps
-        views, impressions, engagements, fees = [], 0.0, 0.0, 0.0
-        for influencer in self.influencers:
-            if influencer.posts_on(day):
-                seen = influencer.publish(self.streams.campaign)
-                factor = influencer.platform_factor(self.scale)
-                impressions += len(seen) * factor
-                engagements += int(seen.engaged.sum()) * factor
-                fees += influencer.cost_per_post
-                views.append(seen)
-        exposures = eng.Exposures.concat(views)
-        draws = eng.Draws.take(self.streams.adoption, self.streams.word_of_mouth, self.world.n)
-        if self.engine == "vector":
-            decision = eng.decide(self.state, self.context, day, exposures, draws)
+        posts, impressions, engagements, fees = [], 0.0, 0.0, 0.0
+        for influencer in self.posting.get(day, ()):
+            post = influencer.publish(self.streams.campaign)
+            factor = influencer.platform_factor(self.scale)
+            impressions += post.viewers.size * factor
+            engagements += int(post.engaged.sum()) * factor
+            fees += influencer.cost_per_post
+            posts.append(post)
+        exposures = eng.Exposures.of(posts)
+        if self.frontier is not None:
+            who, decision = self.frontier.decide(day, self.state, self.context, exposures)
         else:
-            decision = self._decide_by_agents(day, exposures, draws)
+            who, decision = self._decide_by_agents(day, exposures)
         counts = eng.commit(
-            self.state, self.context, day, exposures, decision, len(self.source_names), len(self.influencers)
+            self.state, self.context, day, exposures, who, decision, len(self.source_names), len(self.influencers)
         )
+        if self.frontier is not None:
+            self.frontier.settle(day, self.state, who, decision, counts.new_adopters, counts.referral_closed)
+        self.adopters += counts.new_adopters.size
+        self.aware += counts.newly_aware
         self.caused += counts.caused
         self.attributed += counts.attributed
         self.referral_spend += counts.referral_paid
@@ -178,29 +198,28 @@ class InfluenceModel(mesa.Model):
         self.today = {"day": day}
         self.today.update({f"new_{n}": c * s for n, c in zip(self.source_names, counts.new_by_source, strict=True)})
         self.today["new_adopters"] = float(counts.new_by_source.sum()) * s
-        self.today["cumulative_adopters"] = float(self.state.adopted.sum()) * s
-        self.today["aware"] = float(self.state.aware.sum()) * s
+        self.today["cumulative_adopters"] = float(self.adopters) * s
+        self.today["aware"] = float(self.aware) * s
         self.today.update(impressions=impressions, engagements=engagements, spend=fees + counts.referral_paid)
         self.datacollector.collect(self)
         if day >= self.days:
             self.running = False
 
-    def _decide_by_agents(self, day: int, exp: eng.Exposures, draws: eng.Draws) -> rules.Decision:
+    def _decide_by_agents(self, day: int, exp: eng.Exposures) -> tuple[np.ndarray, rules.Decision]:
         """Each Consumer agent that has not adopted decides for itself; gather their decisions."""
         order = np.argsort(exp.consumer, kind="stable")
         starts = np.searchsorted(exp.consumer[order], np.arange(self.world.n + 1))
-        n = self.world.n
-        adopt, hit, heard = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-        cause, view = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
-        for agent in self.consumers:
-            i = agent.index
-            if agent.adopted:
-                continue
+        who = np.flatnonzero(~self.state.adopted)
+        decisions = []
+        for i in who:
             rows = order[starts[i] : starts[i + 1]]
-            d = agent.decide(day, exp.take(rows), draws.adopt[i], draws.cause[i], draws.negative[i])
-            adopt[i], cause[i], hit[i], heard[i] = d.adopt[0], d.cause[0], d.negative_hit[0], d.heard[0]
-            view[i] = rows[d.view[0]] if d.view[0] >= 0 else -1
-        return rules.Decision(adopt, cause, view, hit, heard)
+            d = self.consumers[i].decide(day, exp.take(rows))
+            decisions.append(d._replace(view=rules.rows_of(d.view, rows)))
+        if not decisions:
+            return who, _no_decision()
+        parts = [np.concatenate(column) for column in zip(*(d[:-1] for d in decisions), strict=True)]
+        standing = rules.Standing(*(np.concatenate(c) for c in zip(*(d.standing for d in decisions), strict=True)))
+        return who, rules.Decision(*parts, standing)
 
     def run(self) -> InfluenceModel:
         """Step through every remaining day of the scenario; returns the model."""
@@ -265,6 +284,18 @@ class InfluenceModel(mesa.Model):
             scale=s,
             state=self.state,
         )
+
+
+def _no_decision() -> rules.Decision:
+    empty = np.zeros(0)
+    return rules.Decision(
+        np.zeros(0, bool),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros(0, bool),
+        np.zeros(0, bool),
+        rules.Standing(empty, empty, empty, empty, np.zeros(0, np.int64)),
+    )
 
 
 def _resolve(scenario, world: World | None, rng, seed, params: dict[str, Any]) -> Scenario:

@@ -43,7 +43,7 @@ class RunRecords:
     ``daily``: one row per day (the model's DataCollector). ``influencers``: one row per hired
     influencer (``INFLUENCER_COLUMNS``). ``tier_reach``: unique people reached by each tier's
     posts (every tier of the scenario, 0 where none was hired); ``reach``: unique people reached
-    by any post. ``state``: the final consumer arrays.
+    by any post. ``state``: the final consumer arrays (None in a cached no-campaign run's records).
     """
 
     daily: pd.DataFrame
@@ -53,7 +53,7 @@ class RunRecords:
     adopters: float
     referral_spend: float
     scale: float
-    state: ConsumerState
+    state: ConsumerState | None
 
 
 def unique_reach(audiences: list[np.ndarray], seen: list[np.ndarray], groups: np.ndarray, n_groups: int, n: int):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 DETRACTOR, PASSIVE, PROMOTER = 0, 1, 2
 # Adoption sources: the channels, then one code per influencer tier (FIRST_TIER + tier index).
@@ -113,14 +114,20 @@ def nps_class(score):
     return np.where(score >= 9, PROMOTER, np.where(score >= 7, PASSIVE, DETRACTOR)).astype(np.int8)
 
 
+def score_pmf(satisfaction: float) -> np.ndarray:
+    """P(score = 0..10) under Binomial(10, satisfaction)."""
+    return np.array([math.comb(10, k) * satisfaction**k * (1 - satisfaction) ** (10 - k) for k in range(11)])
+
+
 def draw_scores(rng: np.random.Generator, n: int, satisfaction: float) -> np.ndarray:
-    """Post-purchase 0-10 scores: Binomial(10, satisfaction)."""
-    return rng.binomial(10, satisfaction, n).astype(np.int8)
+    """Post-purchase 0-10 scores: Binomial(10, satisfaction), by inverting its distribution
+    function at one uniform each."""
+    return np.searchsorted(np.cumsum(score_pmf(satisfaction))[:-1], rng.random(n), side="right").astype(np.int8)
 
 
 def nps_class_shares(satisfaction: float) -> np.ndarray:
     """Exact (detractor, passive, promoter) shares under Binomial(10, satisfaction) scores."""
-    pmf = np.array([math.comb(10, k) * satisfaction**k * (1 - satisfaction) ** (10 - k) for k in range(11)])
+    pmf = score_pmf(satisfaction)
     return np.array([pmf[:7].sum(), pmf[7:9].sum(), pmf[9:].sum()])
 
 
@@ -162,34 +169,6 @@ def is_talking(adopt_day, day: int, active_days: int):
     return started & (day - adopt_day <= active_days)
 
 
-def wom_rate(talk_sum, degree, mode: str, q: float, tie_prob: float):
-    """Word-of-mouth hazard from the summed talk weight of a consumer's talking neighbours.
-
-    ``bass``: q per year times the talking share of one's neighbours (network Bass model).
-    ``cascade``: every unit of talk is an independent chance ``tie_prob`` (Independent Cascade).
-    """
-    talk_sum = np.asarray(talk_sum, dtype=np.float64)
-    if mode == "bass":
-        degree = np.asarray(degree, dtype=np.float64)
-        share = np.divide(
-            talk_sum, degree, out=np.zeros(np.broadcast_shapes(talk_sum.shape, degree.shape)), where=degree > 0
-        )
-        return (q / DAYS_PER_YEAR) * share
-    return rate_from_chance(tie_prob) * talk_sum
-
-
-def reinforced(positive_talkers, threshold: int):
-    """Complex contagion: word of mouth works only from ``threshold`` or more positive talkers.
-
-    Only neighbours whose talk is positive count (detractors' negative talk is no social proof
-    for adopting, Centola 2010); a threshold of 1 never gates.
-    """
-    talkers = np.asarray(positive_talkers)
-    if threshold <= 1:
-        return np.ones(talkers.shape, bool)
-    return talkers >= threshold
-
-
 def attitude_after_negative(attitude, hit, impact: float):
     """Negative word of mouth or a backlash lowers a consumer's attitude multiplicatively."""
     return np.where(hit, attitude * (1.0 - impact), attitude)
@@ -203,26 +182,312 @@ def susceptibility(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray
 
 
 # --- the day's decision ---------------------------------------------------------------------
+#
+# Adoption is decided against a threshold drawn once per consumer, E ~ Exp(1): a consumer adopts
+# on the first day its accrued hazard (susceptibility x attitude x the day's hazards, summed over
+# days) exceeds E. Given no adoption before day t, E minus the hazard accrued so far is again
+# Exp(1) (memorylessness), so P(adopt on day t | not before) = 1 - exp(-h_t): the daily-draw law
+# exactly (inverse-transform sampling of the adoption day; the "modified next reaction method" of
+# Anderson 2007, J. Chem. Phys. 127:214107, in days). Hazards that persist from day to day
+# (baseline, word of mouth, referral: the *pressure*; negative word of mouth) accrue lazily, so a
+# consumer whose hazards did not change needs no attention until the day a threshold is crossed
+# (``next_event_day``). A negative word-of-mouth hit works the same way, with a fresh Exp(1)
+# threshold after each hit. The decision is one consumer's arithmetic, compiled (numba): both
+# engines call it, the vectorised one for the consumers a day can change, each Mesa agent for
+# itself, so they reach identical states.
+
+TALK_CODES = 6  # what a talking neighbour says: 2 x NPS class + 1 if its talk carries a referral code
 
 
-@dataclass(frozen=True)
-class DayRules:
-    """Parameters of the day's decision (from ``consumers`` and ``word_of_mouth`` in a scenario)."""
+def talk_code(nps, coded):
+    """Talk code of a talking adopter: 2 x NPS class + 1 if its talk carries a referral code."""
+    return 2 * np.asarray(nps, np.int64) + np.asarray(coded, np.int64)
+
+
+class DayRules(NamedTuple):
+    """Parameters of the day's decision (``consumers``, ``word_of_mouth``, ``referral.talk_boost``)."""
 
     base_rate: float
-    mode: str = "bass"
+    cascade: bool = False  # word_of_mouth.mode: "cascade" (Independent Cascade) or "bass"
     q: float = 0.0
     tie_prob: float = 0.0
     threshold: int = 1
+    talk_positive: tuple[float, float, float] = (0.0, 1.0, 1.0)  # per NPS class (``talk_weights``)
+    talk_negative: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    talk_boost: float = 1.0  # referral-coded talk
 
 
-class Talk(NamedTuple):
-    """What each consumer hears today from its talking neighbours (summed talk weights)."""
+@njit(cache=True)
+def talk_hazards(counts, degree, params):  # pragma: no cover (compiled)
+    """Word of mouth one consumer hears, from how many talking neighbours it has of each talk code.
 
-    plain: np.ndarray  # positive talk
-    coded: np.ndarray  # positive talk carrying a referral code (already boosted)
-    negative: np.ndarray  # detractors' talk
-    positive_talkers: np.ndarray  # neighbours whose talk is positive (complex contagion)
+    Returns hazards (word of mouth, referral, negative), the number of positive talkers, and
+    whether any talk reached the consumer (it is then aware).
+    ``bass``: q per year times the talk weight of talking neighbours over one's degree (network
+    Bass model). ``cascade``: every unit of talk is an independent chance ``tie_prob``
+    (Independent Cascade). Complex contagion: positive word of mouth works only from
+    ``threshold`` or more *positive* talkers (detractors' negative talk is no social proof,
+    Centola 2010); negative word of mouth is never gated. Counts are integers, so the sums do
+    not depend on the order neighbours are visited in.
+    """
+    plain = coded = negative = 0.0
+    talkers = 0
+    for cls_ in range(3):
+        bare, with_code = counts[2 * cls_], counts[2 * cls_ + 1]
+        pos, neg = params.talk_positive[cls_], params.talk_negative[cls_]
+        plain += bare * pos
+        coded += with_code * (pos * params.talk_boost)
+        negative += (bare + with_code) * neg
+        if pos > 0:
+            talkers += bare + with_code
+    if params.cascade:
+        per_unit = -math.log1p(-params.tie_prob)
+        wom, referral, negative = per_unit * plain, per_unit * coded, per_unit * negative
+    elif degree > 0:
+        per_share = params.q / DAYS_PER_YEAR
+        wom, referral, negative = (
+            per_share * (plain / degree),
+            per_share * (coded / degree),
+            per_share * (negative / degree),
+        )
+    else:
+        wom = referral = negative = 0.0
+    heard = plain > 0 or coded > 0 or negative > 0
+    if params.threshold > 1 and talkers < params.threshold:
+        wom = referral = 0.0
+    return wom, referral, negative, talkers, heard
+
+
+@njit(cache=True)
+def scaled(responsiveness, hazard):  # pragma: no cover (compiled)
+    """Susceptibility x attitude x hazard; a responsiveness of 0 stays 0 even against a certain
+    (infinite) hazard."""
+    return responsiveness * hazard if responsiveness > 0 else 0.0
+
+
+@njit(cache=True)
+def attribute(u, channels, rates):  # pragma: no cover (compiled)
+    """Which chance made an adopter adopt: drawn in proportion to each chance's share of its hazard.
+
+    Chances are laid end to end (the channels baseline, word of mouth, referral, then the day's
+    views in arrival order) and the first whose running sum exceeds u x total is chosen. A
+    certain chance (infinite hazard) wins outright; among several, u picks one uniformly.
+    Returns the channel code, or ``VIEW`` and the view's position in ``rates``.
+    """
+    k = channels.size + rates.size
+    certain = 0
+    total = 0.0
+    for j in range(k):
+        h = channels[j] if j < channels.size else rates[j - channels.size]
+        if math.isinf(h):
+            certain += 1
+        else:
+            total += h
+    pick, last_positive, nth = -1, -1, 0
+    if certain:
+        nth = min(int(u * certain), certain - 1)
+    target, running = u * total, 0.0
+    for j in range(k):
+        h = channels[j] if j < channels.size else rates[j - channels.size]
+        if certain:
+            if math.isinf(h):
+                if nth == 0:
+                    pick = j
+                    break
+                nth -= 1
+            continue
+        if h > 0:
+            last_positive = j
+        running += h
+        if running > target:
+            pick = j
+            break
+    if pick < 0:
+        pick = last_positive  # rounding at the top end
+    if pick < channels.size:
+        return pick, -1
+    return VIEW, pick - channels.size
+
+
+class Thresholds(NamedTuple):
+    """Drawn once per consumer: Exp(1) thresholds of adoption and of the next negative hit, and the
+    uniform that picks an adoption's cause."""
+
+    adopt: np.ndarray
+    negative: np.ndarray
+    cause: np.ndarray
+
+
+class Standing(NamedTuple):
+    """Each consumer's running account of hazards (the lazy part of the threshold scheme).
+
+    ``pressure`` (baseline + word of mouth + referral, before susceptibility x attitude) and
+    ``negative_rate`` hold from day ``since`` + 1 until they change; ``accrued`` (scaled by
+    susceptibility x attitude) and ``negative_accrued`` are the hazards summed through day
+    ``since`` (the negative one since the last hit).
+    """
+
+    pressure: np.ndarray
+    negative_rate: np.ndarray
+    accrued: np.ndarray
+    negative_accrued: np.ndarray
+    since: np.ndarray
+
+
+class Decision(NamedTuple):
+    """What the day decided, before anything is applied (rows: the consumers decided)."""
+
+    adopt: np.ndarray
+    cause: np.ndarray  # channel code (BASELINE, WORD_OF_MOUTH, REFERRAL) or VIEW; -1 where no adoption
+    view: np.ndarray  # index of the view row that converted, else -1
+    negative_hit: np.ndarray
+    heard: np.ndarray  # a talking neighbour reached the consumer: it is now aware
+    standing: Standing  # the running account after today (for consumers who did not adopt)
+
+
+@njit(cache=True)
+def _decide(
+    day, who, old, thresholds, susceptibility, attitude, degree, counts, count_row, view_start, view_rate, params
+):  # pragma: no cover
+    """``decide_day`` for consumers who[k], k = 0, 1, ...: its talk is counts[count_row[k]], its
+    views are rows view_start[k]:view_start[k + 1]."""
+    n = who.size
+    adopt, cause, view = np.empty(n, np.bool_), np.empty(n, np.int64), np.empty(n, np.int64)
+    hit, heard = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    new = Standing(np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, old.since.dtype))
+    channels = np.empty(3)
+    for k in range(n):
+        i = who[k]
+        resp = susceptibility[i] * attitude[i]
+        wom, referral, negative, _, heard[k] = talk_hazards(counts[count_row[k]], degree[i], params)
+        pressure = params.base_rate + wom + referral
+        sponsored = 0.0
+        for row in range(view_start[k], view_start[k + 1]):
+            sponsored += view_rate[row]
+        accrued, negative_accrued, since = old.accrued[i], old.negative_accrued[i], old.since[i]
+        changed = pressure != old.pressure[i] or negative != old.negative_rate[i]
+        if changed:  # book what accrued at the old rates through yesterday
+            gap = day - 1 - since
+            accrued = accrued + gap * scaled(resp, old.pressure[i])
+            negative_accrued = negative_accrued + gap * old.negative_rate[i]
+            since = day - 1
+        accrued = accrued + (day - since) * scaled(resp, pressure) + scaled(resp, sponsored)
+        negative_accrued = negative_accrued + (day - since) * negative
+        adopt[k] = thresholds.adopt[i] < accrued
+        hit[k] = not adopt[k] and thresholds.negative[i] < negative_accrued
+        touched = changed or view_start[k + 1] > view_start[k] or hit[k]
+        new.pressure[k] = pressure if touched else old.pressure[i]
+        new.negative_rate[k] = negative if touched else old.negative_rate[i]
+        new.accrued[k] = accrued if touched else old.accrued[i]
+        new.negative_accrued[k] = 0.0 if hit[k] else (negative_accrued if touched else old.negative_accrued[i])
+        new.since[k] = day if touched else old.since[i]
+        cause[k] = view[k] = -1
+        if adopt[k]:
+            channels[0], channels[1], channels[2] = params.base_rate, wom, referral
+            first = view_start[k]
+            c, j = attribute(thresholds.cause[i], channels, view_rate[first : view_start[k + 1]])
+            cause[k] = c
+            view[k] = first + j if j >= 0 else -1
+    return adopt, cause, view, hit, heard, new
+
+
+def decide_day(
+    day: int,
+    who,
+    standing: Standing,
+    thresholds: Thresholds,
+    susceptibility,
+    attitude,
+    degree,
+    counts,
+    view_owner,
+    view_rate,
+    params: DayRules,
+    count_row=None,
+) -> Decision:
+    """The day's decision for consumers ``who`` (not adopted yet), from the start-of-day state.
+
+    ``standing``, ``thresholds``, ``susceptibility``, ``attitude`` and ``degree`` hold every
+    consumer (indexed by ``who``); ``counts`` rows: talking neighbours of each talk code, row
+    ``count_row[k]`` (default k) for consumer ``who[k]``; ``view_owner``/``view_rate`` are the
+    day's sponsored views (owner = position in ``who``, rows in arrival order). If the pressure or the negative rate
+    changed, what accrued at the old rates through yesterday is booked first; then today's
+    hazards are added and compared with the thresholds. A consumer whose hazards did not change,
+    with no view and no hit, keeps its account as it was (it accrues lazily). Rows follow ``who``.
+    """
+    who = np.asarray(who, np.int64)
+    n = who.size
+    counts = np.asarray(counts).reshape(-1, TALK_CODES)
+    count_row = np.arange(n) if count_row is None else np.asarray(count_row, np.int64)
+    view_owner = np.asarray(view_owner, np.int64)
+    if view_owner.size:
+        order = np.argsort(view_owner, kind="stable")  # each consumer's views together, in arrival order
+        view_start = np.searchsorted(view_owner[order], np.arange(n + 1))
+        view_rate = np.asarray(view_rate, np.float64)[order]
+    else:
+        order, view_start, view_rate = view_owner, np.zeros(n + 1, np.int64), np.zeros(0)
+    adopt, cause, view, hit, heard, new = _decide(
+        day,
+        who,
+        standing,
+        thresholds,
+        susceptibility,
+        attitude,
+        degree,
+        counts,
+        count_row,
+        view_start,
+        view_rate,
+        params,
+    )
+    if view_owner.size:
+        view = rows_of(view, order)
+    return Decision(adopt, cause, view, hit, heard, new)
+
+
+def rows_of(view, rows) -> np.ndarray:
+    """A decision's view indices (-1: none) mapped through ``rows`` (a subset's rows -> all rows)."""
+    out = np.full(np.shape(view), -1, np.int64)
+    some = np.asarray(view) >= 0
+    out[some] = np.asarray(rows)[np.asarray(view)[some]]
+    return out
+
+
+@njit(cache=True)
+def _first_day(accrued, rate, threshold, since, never):  # pragma: no cover (compiled)
+    """Smallest day t in (since, never) with accrued + (t - since) x rate > threshold, else never."""
+    if not rate > 0 or since >= never:
+        return never
+    guess = np.floor((threshold - accrued) / rate) + 1.0
+    k = int(guess) if guess < never - since else never - since  # also when the quotient is inf
+    k = max(k, 1)
+    while k > 1 and accrued + (k - 1) * rate > threshold:  # the quotient is off by rounding at most
+        k -= 1
+    while k < never - since and not accrued + k * rate > threshold:
+        k += 1
+    return since + k if accrued + k * rate > threshold else never
+
+
+@njit(cache=True)
+def _next_event_days(who, standing, thresholds, susceptibility, attitude, never, out):  # pragma: no cover
+    for k in range(who.size):
+        i = who[k]
+        rate = scaled(susceptibility[i] * attitude[i], standing.pressure[i])
+        adopt = _first_day(standing.accrued[i], rate, thresholds.adopt[i], standing.since[i], never)
+        hit = _first_day(
+            standing.negative_accrued[i], standing.negative_rate[i], thresholds.negative[i], standing.since[i], never
+        )
+        out[k] = min(adopt, hit)
+
+
+def next_event_day(who, standing: Standing, thresholds: Thresholds, susceptibility, attitude, never: int) -> np.ndarray:
+    """The first day after ``since`` on which consumers ``who`` adopt or are hit if their hazards
+    stay as they are (``never`` if not before): the day ``decide_day`` would decide them, exactly
+    (the same arithmetic, searched from the quotient's guess). Arrays as in ``decide_day``."""
+    who = np.asarray(who, np.int64)
+    out = np.empty(who.size, np.int64)
+    _next_event_days(who, standing, thresholds, susceptibility, attitude, never, out)
+    return out
 
 
 class Hazards(NamedTuple):
@@ -232,107 +497,15 @@ class Hazards(NamedTuple):
     sponsored: np.ndarray
     negative: np.ndarray
     total: np.ndarray
+    positive_talkers: np.ndarray
 
 
-class Decision(NamedTuple):
-    """What the day's hazards decided, before anything is applied."""
-
-    adopt: np.ndarray
-    cause: np.ndarray  # channel code (BASELINE, WORD_OF_MOUTH, REFERRAL) or VIEW; -1 where no adoption
-    view: np.ndarray  # index of the view row that converted, else -1
-    negative_hit: np.ndarray
-    heard: np.ndarray  # a talking neighbour reached the consumer: it is now aware
-
-
-def day_hazards(talk: Talk, degree, view_owner, view_rate, params: DayRules) -> Hazards:
-    """Every chance of the day as a hazard: baseline, word of mouth and referral (gated by complex
-    contagion), sponsored views (summed per viewer, in arrival order) and negative word of mouth."""
-    n = np.asarray(talk.plain).size
-    wom, referral, negative = wom_rate(
-        np.stack([talk.plain, talk.coded, talk.negative]), degree, params.mode, params.q, params.tie_prob
-    )
-    channels = np.empty((n, len(CHANNELS)))
-    channels[:, BASELINE] = params.base_rate
-    channels[:, WORD_OF_MOUTH] = wom
-    channels[:, REFERRAL] = referral
-    if params.threshold > 1:
-        channels[~reinforced(talk.positive_talkers, params.threshold), WORD_OF_MOUTH:] = 0.0
-    sponsored = np.bincount(view_owner, view_rate, minlength=n)
+def day_hazards(counts, degree, view_owner, view_rate, params: DayRules) -> Hazards:
+    """Every chance of the day as a hazard (what ``decide_day`` weighs), for inspection and tests."""
+    counts = np.asarray(counts, np.int64).reshape(-1, TALK_CODES)
+    degree = np.broadcast_to(np.asarray(degree, np.float64), counts.shape[:1])
+    heard = np.array([talk_hazards(c, d, params)[:4] for c, d in zip(counts, degree, strict=True)]).reshape(-1, 4)
+    channels = np.column_stack([np.full(counts.shape[0], params.base_rate), heard[:, 0], heard[:, 1]])
+    sponsored = np.bincount(np.asarray(view_owner, np.int64), view_rate, minlength=counts.shape[0])
     total = channels[:, 0] + channels[:, 1] + channels[:, 2] + sponsored
-    return Hazards(channels, sponsored, negative, total)
-
-
-def attribute_cause(u, channels, view_owner, view_rate) -> tuple[np.ndarray, np.ndarray]:
-    """Which chance made each adopter adopt: drawn in proportion to each chance's share of its hazard.
-
-    ``u``: one uniform per adopter; ``channels``: (adopters, 3) hazards; ``view_owner`` /
-    ``view_rate``: the adopters' views as rows (owner = position in ``u``, rows in arrival order).
-    Chances are laid end to end (channels, then views in order) and the first whose running sum
-    exceeds u x total is chosen. A certain chance (infinite hazard) wins outright; among several,
-    u picks one uniformly. Returns (cause code or VIEW, view row or -1) per adopter.
-    """
-    u = np.asarray(u, dtype=np.float64)
-    k = u.size
-    view_owner = np.asarray(view_owner, dtype=np.int64)
-    per_owner = np.bincount(view_owner, minlength=k)
-    width = len(CHANNELS) + (int(per_owner.max()) if k else 0)
-    table = np.zeros((k, width))
-    row_of = np.full((k, width), -1, np.int64)
-    table[:, : len(CHANNELS)] = channels
-    column = len(CHANNELS) + arrival_rank(view_owner, np.ones(view_owner.size, bool))
-    table[view_owner, column] = view_rate
-    row_of[view_owner, column] = np.arange(view_owner.size)
-    certain = np.isinf(table)
-    n_certain = certain.sum(axis=1)
-    cum = np.cumsum(np.where(certain, 0.0, table), axis=1)
-    above = cum > (u * cum[:, -1])[:, None]
-    positive = table > 0
-    last_positive = width - 1 - np.argmax(positive[:, ::-1], axis=1)  # rounding at the top end
-    pick = np.where(above.any(axis=1), np.argmax(above, axis=1), last_positive)
-    if n_certain.any():
-        nth = np.minimum((u * n_certain).astype(np.int64), np.maximum(n_certain - 1, 0))
-        nth_certain = np.argmax(np.cumsum(certain, axis=1) > nth[:, None], axis=1)
-        pick = np.where(n_certain > 0, nth_certain, pick)
-    rows = np.arange(k)
-    cause = np.where(pick < len(CHANNELS), pick, VIEW)
-    return cause, row_of[rows, pick]
-
-
-def decide_day(
-    adopted,
-    responsiveness,
-    degree,
-    talk: Talk,
-    view_owner,
-    view_rate,
-    u_adopt,
-    u_cause,
-    u_negative,
-    params: DayRules,
-) -> Decision:
-    """The day's decision for consumers who have not adopted yet, from the start-of-day state.
-
-    ``responsiveness`` is susceptibility x attitude; ``view_owner``/``view_rate`` are the day's
-    sponsored views (owner = consumer position, rows in arrival order); the three uniforms per
-    consumer decide adoption, its cause, and a negative word-of-mouth hit.
-    """
-    adopted = np.asarray(adopted, bool)
-    view_owner = np.asarray(view_owner, dtype=np.int64)
-    view_rate = np.asarray(view_rate, dtype=np.float64)
-    h = day_hazards(talk, degree, view_owner, view_rate, params)
-    undecided = ~adopted
-    adopt = undecided & (np.asarray(u_adopt) < adoption_probability(h.total, responsiveness))
-    negative_hit = undecided & (h.negative > 0) & (np.asarray(u_negative) < chance_from_rate(h.negative))
-    heard = (np.asarray(talk.plain) > 0) | (np.asarray(talk.coded) > 0) | (np.asarray(talk.negative) > 0)
-    n = adopted.size
-    cause = np.full(n, -1, np.int64)
-    view = np.full(n, -1, np.int64)
-    who = np.flatnonzero(adopt)
-    if who.size:
-        mine = adopt[view_owner]
-        rows = np.flatnonzero(mine)
-        local = np.searchsorted(who, view_owner[rows])
-        c, r = attribute_cause(np.asarray(u_cause)[who], h.channels[who], local, view_rate[rows])
-        cause[who] = c
-        view[who[r >= 0]] = rows[r[r >= 0]]
-    return Decision(adopt, cause, view, negative_hit, heard)
+    return Hazards(channels, sponsored, heard[:, 2], total, heard[:, 3])

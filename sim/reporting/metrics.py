@@ -87,22 +87,29 @@ def tier_rows(campaign: RunRecords, allocation: dict[str, float], incremental: f
     """
     names = list(campaign.tier_reach.index)
     infl = campaign.influencers
-    g = infl.groupby("tier")
-    out = pd.DataFrame(index=pd.Index(names, name="tier"))
-    out["allocated"] = pd.Series(allocation, dtype=float).reindex(names).fillna(0.0)
-    out["influencers"] = g.size().reindex(names).fillna(0).astype(int)
+    tier = pd.Categorical(infl["tier"], categories=names).codes
+
+    def per_tier(values) -> np.ndarray:
+        return np.bincount(tier, weights=np.asarray(values, dtype=float), minlength=len(names))
+
+    def ratio(num, den) -> np.ndarray:
+        return np.divide(num, den, out=np.full(len(names), np.nan), where=den > 0)
+
+    out = {"tier": names, "allocated": np.array([float(allocation.get(n, 0.0)) for n in names])}
+    out["influencers"] = np.bincount(tier, minlength=len(names))
     for col in ("posts", "spend", "impressions", "engagements", "converted", "attributed_sales"):
-        out[col] = g[col].sum().reindex(names).fillna(0.0)
-    out["reach"] = campaign.tier_reach
-    summed = g["reach"].sum().reindex(names).fillna(0.0)
-    out["reach_overlap"] = summed / out["reach"].where(out["reach"] > 0)
+        out[col] = per_tier(infl[col])
+    reach = campaign.tier_reach.to_numpy(dtype=float)
+    out["reach"] = reach
+    out["reach_overlap"] = ratio(per_tier(infl["reach"]), reach)
     direct = out["converted"].sum()
-    out["incremental_adopters"] = incremental * out["converted"] / direct if direct > 0 else 0.0
-    out["roi"] = (out["incremental_adopters"] * margin - out["spend"]) / out["spend"].where(out["spend"] > 0)
-    out["cpe"] = out["spend"] / out["engagements"].where(out["engagements"] > 0)
-    out["cpm"] = 1000 * out["spend"] / out["impressions"].where(out["impressions"] > 0)
-    out["cpa"] = out["spend"] / out["incremental_adopters"].where(out["incremental_adopters"] > 0)
-    return out.reset_index()
+    out["incremental_adopters"] = incremental * out["converted"] / direct if direct > 0 else np.zeros(len(names))
+    spend = out["spend"]
+    out["roi"] = ratio(out["incremental_adopters"] * margin - spend, spend)
+    out["cpe"] = ratio(spend, out["engagements"])
+    out["cpm"] = ratio(1000 * spend, out["impressions"])
+    out["cpa"] = ratio(spend, out["incremental_adopters"])
+    return pd.DataFrame(out)
 
 
 def ci95_halfwidth(sd, n):
