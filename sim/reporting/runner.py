@@ -1,8 +1,19 @@
 """Replications of a scenario: each runs the campaign and its no-campaign counterfactual on
-the same random streams, and the results are gathered into tidy pandas frames."""
+the same random streams, and the results are gathered into tidy pandas frames.
+
+The no-campaign run does not depend on anything a campaign changes (budget, split, hiring,
+contracts, marketplace, influence, referral), so variants, design points and plan evaluations
+of one world share it: ``run_replication`` takes it from a cache (``BASELINES``, one per
+process, so each worker process has its own) keyed by everything it does depend on.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +25,88 @@ from sim.core import limits
 from sim.core.engine import ConsumerState
 from sim.core.errors import InputError
 from sim.core.model import ENGINES, Engine, InfluenceModel
+from sim.core.network import SocialGraph
+from sim.core.records import RunRecords
 from sim.core.scenario import Scenario, as_scenario
 from sim.core.world import World
 from sim.inference.draws import for_replication
 from sim.reporting.metrics import replication_kpis, summarize, tier_rows
+
+# Scenario keys only the campaign reads (the no-campaign world has no influencers and no referral
+# programme; price and margin only enter the KPIs). Everything else is part of the cache key.
+CAMPAIGN_ONLY = ("budget", "hiring", "contracts", "marketplace", "influence", "referral", "tiers", "variants")
+NOT_SIMULATED = ("name", "description", "replications")
+MARKET_MONEY = ("price", "unit_margin")
+
+
+def graph_digest(graph: SocialGraph) -> str:
+    """Content hash of a graph (ties, niches), computed once per graph object."""
+    cached = _digests.get(id(graph))
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{graph.kind}:{graph.n}".encode())
+    if graph.adjacency is not None:
+        h.update(graph.adjacency.indptr.tobytes())
+        h.update(graph.adjacency.indices.tobytes())
+    h.update(graph.niche.tobytes())
+    digest = h.hexdigest()
+    _digests[id(graph)] = (weakref.ref(graph), digest)
+    weakref.finalize(graph, _digests.pop, id(graph), None)
+    return digest
+
+
+_digests: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def baseline_key(scenario: Scenario, world: World, replication: int, engine: str = "vector") -> str:
+    """What a no-campaign run depends on: the scenario less its campaign-only sections, the world's
+    graph (by content) and tier names (columns of the daily table), seed, replication, engine and
+    wom's version."""
+    data = scenario.resolved()
+    for key in (*CAMPAIGN_ONLY, *NOT_SIMULATED):
+        data.pop(key, None)
+    data["market"] = {k: v for k, v in data["market"].items() if k not in MARKET_MONEY}
+    data.update(
+        graph=graph_digest(world.graph),
+        tier_names=list(world.candidates.tier_names),
+        replication=replication,
+        engine=engine,
+        version=__version__,
+    )
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class BaselineCache:
+    """The most recently used no-campaign runs' records (without their consumer arrays)."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self.runs: OrderedDict[str, RunRecords] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def records(self, scenario: Scenario, world: World, replication: int, engine: Engine = "vector") -> RunRecords:
+        """The no-campaign run of (scenario, world, replication): from the cache, or simulated."""
+        key = baseline_key(scenario, world, replication, engine)
+        if key in self.runs:
+            self.hits += 1
+            self.runs.move_to_end(key)
+            return self.runs[key]
+        self.misses += 1
+        model = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False)
+        records = dataclasses.replace(model.run().records(), state=None)
+        self.runs[key] = records
+        if len(self.runs) > self.maxsize:
+            self.runs.popitem(last=False)
+        return records
+
+    def clear(self) -> None:
+        self.runs.clear()
+        self.hits = self.misses = 0
+
+
+BASELINES = BaselineCache()
 
 ID_COLUMNS = ["scenario", "scenario_hash", "seed", "replication"]
 
@@ -33,15 +122,24 @@ class Replication:
     final_state: ConsumerState
 
 
-def run_replication(scenario: Scenario, world: World, replication: int, engine: Engine = "vector") -> Replication:
+def run_replication(
+    scenario: Scenario,
+    world: World,
+    replication: int,
+    engine: Engine = "vector",
+    baselines: BaselineCache | None = BASELINES,
+) -> Replication:
     """Campaign and counterfactual for one replication, reduced to records and KPIs.
 
-    A scenario with an ``[uncertain]`` table first draws this replication's parameters.
+    A scenario with an ``[uncertain]`` table first draws this replication's parameters. The
+    counterfactual comes from ``baselines`` (default: this process's cache; ``None`` simulates it
+    afresh): identical numbers either way.
     """
     scenario = for_replication(scenario, replication)
     campaign = InfluenceModel(scenario, replication=replication, world=world, engine=engine).run().records()
-    baseline = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False)
-    baseline = baseline.run().records()
+    if baselines is None:
+        baselines = BaselineCache(maxsize=0)
+    baseline = baselines.records(scenario, world, replication, engine)
     m = scenario.market
     kpis = replication_kpis(campaign, baseline, m.price, m.unit_margin)
     daily = pd.concat(
@@ -137,4 +235,4 @@ def run(
     return Results(scenario, daily_frame, pd.DataFrame(kpis), tidy(tiers), tidy(infl), world, final_state)
 
 
-__all__ = ["Results", "run", "run_replication", "__version__"]
+__all__ = ["BASELINES", "BaselineCache", "Results", "baseline_key", "run", "run_replication", "__version__"]
