@@ -12,6 +12,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 NETWORK_SNAPSHOT_MAX = 2_000
+DPI = 110
+# Fixed margins instead of tight_layout, which draws a figure once more just to measure it; and
+# fast PNG compression (a few % larger files): together they halve the time to write the figures.
+WIDE = {"left": 0.1, "right": 0.98, "bottom": 0.12, "top": 0.92}
+PNG = {"compress_level": 1}
 WORLD_STYLE = {"campaign": ("#d62728", "with campaign"), "baseline": ("#7f7f7f", "no campaign (counterfactual)")}
 
 
@@ -21,7 +26,7 @@ def _band(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def adoption_figure(daily: pd.DataFrame, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5), gridspec_kw=WIDE)
     for world, (colour, label) in WORLD_STYLE.items():
         b = _band(daily[daily["world"] == world], "cumulative_adopters")
         ax.plot(b.index, b["mean"], color=colour, label=f"{label}, mean")
@@ -37,7 +42,7 @@ def sources_figure(daily: pd.DataFrame, sources: list[str], path: Path) -> Path:
     camp = daily[daily["world"] == "campaign"]
     mean = camp.groupby("day")[[f"new_{s}" for s in sources]].mean()
     mean = mean.loc[:, mean.sum() > 0]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5), gridspec_kw=WIDE)
     if mean.shape[1]:
         ax.stackplot(
             mean.index,
@@ -66,7 +71,8 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
         ("roi", "ROI by tier", "(incremental profit - spend) / spend"),
     ]
     g = tiers.astype({col: float for col, _, _ in panels}).groupby("tier")  # object columns when nobody was hired
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
+    margins = {"left": 0.06, "right": 0.99, "bottom": 0.2, "top": 0.86, "wspace": 0.32}
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), gridspec_kw=margins)
     for ax, (col, title, unit) in zip(axes, panels, strict=True):
         mean = g[col].mean().reindex(order)
         low, high = g[col].quantile(0.025).reindex(order), g[col].quantile(0.975).reindex(order)
@@ -78,10 +84,7 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
         ax.grid(alpha=0.3, axis="y")
     fig.legend([bars], ["mean over replications; whiskers: 95% range"], loc="lower center", fontsize=8)
     fig.suptitle("Tiers (incremental adopters allocated by direct conversions)")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def network_figure(results, path: Path) -> Path | None:
@@ -101,8 +104,7 @@ def network_figure(results, path: Path) -> Path | None:
 
 
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=DPI, pil_kwargs=PNG)
     plt.close(fig)
     return path
 
