@@ -122,6 +122,7 @@ class Consumer(CellAgent):
             s.thresholds,
             s.susceptibility,
             s.attitude,
+            s.aware,
             ctx.degree,
             self.talk_heard(day),
             mine,

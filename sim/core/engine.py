@@ -259,25 +259,6 @@ class DayCounts:
 
 
 @njit(cache=True)
-def _book(who, adopt, heard, new, standing, aware):  # pragma: no cover (compiled)
-    """Write back the accounts of consumers who did not adopt; mark who heard talk or adopted as
-    aware. Returns how many became aware."""
-    fresh = 0
-    for k in range(who.size):
-        i = who[k]
-        if not adopt[k]:
-            standing.pressure[i] = new.pressure[k]
-            standing.negative_rate[i] = new.negative_rate[k]
-            standing.accrued[i] = new.accrued[k]
-            standing.negative_accrued[i] = new.negative_accrued[k]
-            standing.since[i] = new.since[k]
-        if (adopt[k] or heard[k]) and not aware[i]:
-            aware[i] = True
-            fresh += 1
-    return fresh
-
-
-@njit(cache=True)
 def _view(consumer, influencer, negative, day, aware, exposures, last_touch, last_touch_day):  # pragma: no cover
     """Count each positive view, keep the day's last positive view per consumer as its last touch,
     mark viewers aware. Returns how many became aware."""
@@ -306,8 +287,10 @@ def commit(
 ) -> DayCounts:
     """Apply the day's decisions of consumers ``who`` (ascending; ``dec.view`` rows index ``exp``)
     and the day's exposures; return what the day counted. Touches only those consumers and viewers."""
-    fresh = _book(who, dec.adopt, dec.heard, dec.standing, state.standing, state.aware)
-    hitters = who[dec.negative_hit]
+    heard = who[dec.heard]  # not aware before: talk reached them
+    state.aware[heard] = True
+    fresh = heard.size
+    hitters = who[dec.hit]
     if hitters.size:  # a fresh threshold for the next hit, from the next layer
         state.negative_hits[hitters] += 1
         state.negative_threshold[hitters] = state.negative_layers.take(state.negative_hits[hitters], hitters)
@@ -327,7 +310,7 @@ def commit(
             state.last_touch_day,
         )
 
-    new = who[dec.adopt]
+    new = who[dec.adopters]
     counts = DayCounts(
         new,
         np.zeros(n_sources, np.int64),
@@ -339,9 +322,8 @@ def commit(
     )
     if not new.size:
         return counts
-    view = dec.view[dec.adopt]
+    view, cause = dec.view, dec.cause.copy()
     by_view = view >= 0
-    cause = dec.cause[dec.adopt]
     cause[by_view] = FIRST_TIER + exp.tier[view[by_view]]
     counts.caused = np.bincount(exp.influencer[view[by_view]], minlength=n_influencers)
     referred = np.flatnonzero(cause == REFERRAL)
@@ -353,6 +335,8 @@ def commit(
         if ctx.referral_open and ctx.referral_left < ctx.reward:
             ctx.referral_open = False
             counts.referral_closed = True
+    counts.newly_aware += int(np.count_nonzero(~state.aware[new]))
+    state.aware[new] = True
     state.adopted[new] = True
     state.adopt_day[new] = day
     state.source[new] = cause

@@ -65,6 +65,17 @@ def _enlist_due(head, following, day, listed, members, m):  # pragma: no cover
 
 
 @njit(cache=True)
+def _drop_adopted(undecided, m, adopted):  # pragma: no cover
+    """Keep the first ``m`` entries of ``undecided`` that have not adopted, in order; returns how many."""
+    kept = 0
+    for k in range(m):
+        if not adopted[undecided[k]]:
+            undecided[kept] = undecided[k]
+            kept += 1
+    return kept
+
+
+@njit(cache=True)
 def _reschedule(consumers, days, due, head, following, preceding, never):  # pragma: no cover
     """Move each consumer to the calendar list of its new event day (``never``: off the calendar)."""
     for k in range(consumers.size):
@@ -114,8 +125,10 @@ class Frontier:
         seeds = np.flatnonzero(state.adopted)
         self.log[: seeds.size] = seeds
         self.log_start[1:] = seeds.size
-        undecided = np.flatnonzero(~state.adopted)
-        self._schedule(state, undecided)
+        self.undecided = np.flatnonzero(~state.adopted)
+        self.n_undecided = self.undecided.size
+        if not self.complete:  # complete graph: every talker reaches everyone, so all are decided daily
+            self._schedule(state, self.undecided)
 
     def _schedule(self, state: ConsumerState, who: np.ndarray) -> None:
         s = state
@@ -170,10 +183,8 @@ class Frontier:
         Returns those consumers (ascending) and their decision, with ``view`` rows indexing ``exp``.
         """
         m = self.hear(day, state, ctx)
-        if self.complete and m:
-            who = np.flatnonzero(~state.adopted)  # everyone hears a change of the talkers
-        else:
-            who = self._listed(state, exp, day, 0 if self.complete else m)
+        # mean field: everyone hears every talker, so everyone who has not adopted is decided
+        who = self.undecided[: self.n_undecided] if self.complete else self._listed(state, exp, day, m)
         rows = np.flatnonzero(~state.adopted[exp.consumer]) if len(exp) else exp.consumer
         live = exp.take(rows) if len(exp) else exp
         counts, count_row = self.talk(who)
@@ -184,6 +195,7 @@ class Frontier:
             state.thresholds,
             state.susceptibility,
             state.attitude,
+            state.aware,
             ctx.degree,
             counts,
             np.searchsorted(who, live.consumer),
@@ -203,19 +215,17 @@ class Frontier:
         self.listed[who] = False
         return who
 
-    def settle(
-        self,
-        day: int,
-        state: ConsumerState,
-        who: np.ndarray,
-        dec: rules.Decision,
-        new: np.ndarray,
-        referral_closed: bool,
-    ) -> None:
+    def settle(self, day: int, state: ConsumerState, who: np.ndarray, dec: rules.Decision, referral_closed: bool):
         """After the commit: log today's adopters, take them off the calendar, reschedule the rest."""
+        new = who[dec.adopters]
         start = self.log_start[day]
         self.log[start : start + new.size] = new
         self.log_start[day + 1 :] = start + new.size
+        self.referral_closed = referral_closed
+        if self.complete:
+            if new.size:
+                self.n_undecided = _drop_adopted(self.undecided, self.n_undecided, state.adopted)
+            return
         _reschedule(
             new,
             np.full(new.size, self.never, np.int64),
@@ -225,5 +235,6 @@ class Frontier:
             self.preceding,
             self.never,
         )
-        self._schedule(state, who[~dec.adopt])
-        self.referral_closed = referral_closed
+        stay = np.ones(who.size, bool)
+        stay[dec.adopters] = False
+        self._schedule(state, who[stay])

@@ -188,7 +188,7 @@ class InfluenceModel(mesa.Model):
             self.state, self.context, day, exposures, who, decision, len(self.source_names), len(self.influencers)
         )
         if self.frontier is not None:
-            self.frontier.settle(day, self.state, who, decision, counts.new_adopters, counts.referral_closed)
+            self.frontier.settle(day, self.state, who, decision, counts.referral_closed)
         self.adopters += counts.new_adopters.size
         self.aware += counts.newly_aware
         self.caused += counts.caused
@@ -210,16 +210,18 @@ class InfluenceModel(mesa.Model):
         order = np.argsort(exp.consumer, kind="stable")
         starts = np.searchsorted(exp.consumer[order], np.arange(self.world.n + 1))
         who = np.flatnonzero(~self.state.adopted)
-        decisions = []
-        for i in who:
+        events: dict[str, list[int]] = {name: [] for name in rules.Decision._fields}
+        for k, i in enumerate(who):
             rows = order[starts[i] : starts[i + 1]]
             d = self.consumers[i].decide(day, exp.take(rows))
-            decisions.append(d._replace(view=rules.rows_of(d.view, rows)))
-        if not decisions:
-            return who, _no_decision()
-        parts = [np.concatenate(column) for column in zip(*(d[:-1] for d in decisions), strict=True)]
-        standing = rules.Standing(*(np.concatenate(c) for c in zip(*(d.standing for d in decisions), strict=True)))
-        return who, rules.Decision(*parts, standing)
+            if d.adopters.size:
+                events["adopters"].append(k)
+                events["cause"].append(int(d.cause[0]))
+                events["view"].append(int(rules.rows_of(d.view, rows)[0]))
+            for name in ("hit", "heard"):
+                if getattr(d, name).size:
+                    events[name].append(k)
+        return who, rules.Decision(*(np.array(events[f], np.int64) for f in rules.Decision._fields))
 
     def run(self) -> InfluenceModel:
         """Step through every remaining day of the scenario; returns the model."""
@@ -284,18 +286,6 @@ class InfluenceModel(mesa.Model):
             scale=s,
             state=self.state,
         )
-
-
-def _no_decision() -> rules.Decision:
-    empty = np.zeros(0)
-    return rules.Decision(
-        np.zeros(0, bool),
-        np.zeros(0, np.int64),
-        np.zeros(0, np.int64),
-        np.zeros(0, bool),
-        np.zeros(0, bool),
-        rules.Standing(empty, empty, empty, empty, np.zeros(0, np.int64)),
-    )
 
 
 def _resolve(scenario, world: World | None, rng, seed, params: dict[str, Any]) -> Scenario:

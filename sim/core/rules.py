@@ -319,7 +319,8 @@ class Thresholds(NamedTuple):
 
 
 class Standing(NamedTuple):
-    """Each consumer's running account of hazards (the lazy part of the threshold scheme).
+    """Each consumer's running account of hazards (the lazy part of the threshold scheme), one
+    array per field.
 
     ``pressure`` (baseline + word of mouth + referral, before susceptibility x attitude) and
     ``negative_rate`` hold from day ``since`` + 1 until they change; ``accrued`` (scaled by
@@ -335,69 +336,97 @@ class Standing(NamedTuple):
 
 
 class Decision(NamedTuple):
-    """What the day decided, before anything is applied (rows: the consumers decided)."""
+    """What the day decided, before it is applied; positions index the consumers decided."""
 
-    adopt: np.ndarray
-    cause: np.ndarray  # channel code (BASELINE, WORD_OF_MOUTH, REFERRAL) or VIEW; -1 where no adoption
-    view: np.ndarray  # index of the view row that converted, else -1
-    negative_hit: np.ndarray
-    heard: np.ndarray  # a talking neighbour reached the consumer: it is now aware
-    standing: Standing  # the running account after today (for consumers who did not adopt)
+    adopters: np.ndarray  # positions of the consumers who adopt today, ascending
+    cause: np.ndarray  # per adopter: channel code (BASELINE, WORD_OF_MOUTH, REFERRAL) or VIEW
+    view: np.ndarray  # per adopter: the view row that converted it, else -1
+    hit: np.ndarray  # positions of the consumers hit by negative word of mouth
+    heard: np.ndarray  # positions of consumers not aware yet whom talk reached (now aware)
 
 
 @njit(cache=True)
 def _decide(
-    day, who, old, thresholds, susceptibility, attitude, degree, counts, count_row, view_start, view_rate, params
-):  # pragma: no cover
+    day,
+    who,
+    account,
+    thresholds,
+    susceptibility,
+    attitude,
+    aware,
+    degree,
+    counts,
+    count_row,
+    view_start,
+    view_rate,
+    params,
+):  # pragma: no cover (compiled)
     """``decide_day`` for consumers who[k], k = 0, 1, ...: its talk is counts[count_row[k]], its
-    views are rows view_start[k]:view_start[k + 1]."""
+    views are rows view_start[k]:view_start[k + 1]. Event lists are filled as they happen; their
+    buffers are touched only where written, so a day costs memory in proportion to its events."""
     n = who.size
-    adopt, cause, view = np.empty(n, np.bool_), np.empty(n, np.int64), np.empty(n, np.int64)
-    hit, heard = np.empty(n, np.bool_), np.empty(n, np.bool_)
-    new = Standing(np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, old.since.dtype))
+    adopters, cause, view = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    hits, heard = np.empty(n, np.int64), np.empty(n, np.int64)
+    n_adopt = n_hit = n_heard = 0
     channels = np.empty(3)
+    talk_row, talk_degree = -1, -1.0
+    wom = referral = negative = 0.0
+    said = False
     for k in range(n):
         i = who[k]
         resp = susceptibility[i] * attitude[i]
-        wom, referral, negative, _, heard[k] = talk_hazards(counts[count_row[k]], degree[i], params)
+        if count_row[k] != talk_row or degree[i] != talk_degree:  # equal talk (mean field): computed once
+            talk_row, talk_degree = count_row[k], degree[i]
+            wom, referral, negative, _, said = talk_hazards(counts[talk_row], talk_degree, params)
+        if said and not aware[i]:
+            heard[n_heard] = k
+            n_heard += 1
         pressure = params.base_rate + wom + referral
         sponsored = 0.0
-        for row in range(view_start[k], view_start[k + 1]):
-            sponsored += view_rate[row]
-        accrued, negative_accrued, since = old.accrued[i], old.negative_accrued[i], old.since[i]
-        changed = pressure != old.pressure[i] or negative != old.negative_rate[i]
+        for r in range(view_start[k], view_start[k + 1]):
+            sponsored += view_rate[r]
+        accrued, negative_accrued, since = account.accrued[i], account.negative_accrued[i], account.since[i]
+        changed = pressure != account.pressure[i] or negative != account.negative_rate[i]
         if changed:  # book what accrued at the old rates through yesterday
             gap = day - 1 - since
-            accrued = accrued + gap * scaled(resp, old.pressure[i])
-            negative_accrued = negative_accrued + gap * old.negative_rate[i]
+            accrued = accrued + gap * scaled(resp, account.pressure[i])
+            negative_accrued = negative_accrued + gap * account.negative_rate[i]
             since = day - 1
         accrued = accrued + (day - since) * scaled(resp, pressure) + scaled(resp, sponsored)
         negative_accrued = negative_accrued + (day - since) * negative
-        adopt[k] = thresholds.adopt[i] < accrued
-        hit[k] = not adopt[k] and thresholds.negative[i] < negative_accrued
-        touched = changed or view_start[k + 1] > view_start[k] or hit[k]
-        new.pressure[k] = pressure if touched else old.pressure[i]
-        new.negative_rate[k] = negative if touched else old.negative_rate[i]
-        new.accrued[k] = accrued if touched else old.accrued[i]
-        new.negative_accrued[k] = 0.0 if hit[k] else (negative_accrued if touched else old.negative_accrued[i])
-        new.since[k] = day if touched else old.since[i]
-        cause[k] = view[k] = -1
-        if adopt[k]:
+        if thresholds.adopt[i] < accrued:
             channels[0], channels[1], channels[2] = params.base_rate, wom, referral
             first = view_start[k]
             c, j = attribute(thresholds.cause[i], channels, view_rate[first : view_start[k + 1]])
-            cause[k] = c
-            view[k] = first + j if j >= 0 else -1
-    return adopt, cause, view, hit, heard, new
+            adopters[n_adopt], cause[n_adopt] = k, c
+            view[n_adopt] = first + j if j >= 0 else -1
+            n_adopt += 1
+            continue
+        hit = thresholds.negative[i] < negative_accrued
+        if hit:
+            hits[n_hit] = k
+            n_hit += 1
+        if changed or view_start[k + 1] > view_start[k] or hit:  # book today; else it accrues lazily
+            account.pressure[i], account.negative_rate[i] = pressure, negative
+            account.accrued[i], account.since[i] = accrued, day
+            account.negative_accrued[i] = 0.0 if hit else negative_accrued
+    return (
+        adopters[:n_adopt].copy(),
+        cause[:n_adopt].copy(),
+        view[:n_adopt].copy(),
+        hits[:n_hit].copy(),
+        heard[:n_heard].copy(),
+    )
 
 
 def decide_day(
     day: int,
     who,
-    standing: Standing,
+    account: Standing,
     thresholds: Thresholds,
     susceptibility,
     attitude,
+    aware,
     degree,
     counts,
     view_owner,
@@ -407,13 +436,16 @@ def decide_day(
 ) -> Decision:
     """The day's decision for consumers ``who`` (not adopted yet), from the start-of-day state.
 
-    ``standing``, ``thresholds``, ``susceptibility``, ``attitude`` and ``degree`` hold every
-    consumer (indexed by ``who``); ``counts`` rows: talking neighbours of each talk code, row
-    ``count_row[k]`` (default k) for consumer ``who[k]``; ``view_owner``/``view_rate`` are the
-    day's sponsored views (owner = position in ``who``, rows in arrival order). If the pressure or the negative rate
-    changed, what accrued at the old rates through yesterday is booked first; then today's
-    hazards are added and compared with the thresholds. A consumer whose hazards did not change,
-    with no view and no hit, keeps its account as it was (it accrues lazily). Rows follow ``who``.
+    ``account``, ``thresholds``, ``susceptibility``, ``attitude``, ``aware`` and ``degree`` hold
+    every consumer (indexed by ``who``); ``counts`` rows: talking neighbours of each talk code,
+    row ``count_row[k]`` (default k) for consumer ``who[k]``; ``view_owner``/``view_rate`` are
+    the day's sponsored views (owner = position in ``who``, rows in arrival order).
+
+    If the pressure or the negative rate changed, what accrued at the old rates through
+    yesterday is booked first; then today's hazards are added and compared with the thresholds.
+    Each consumer who does not adopt keeps its own running ``account`` (updated here, in place:
+    a consumer's decision reads no one else's row, so the order of decisions does not matter); one
+    whose hazards did not change, with no view and no hit, is left as it was (it accrues lazily).
     """
     who = np.asarray(who, np.int64)
     n = who.size
@@ -426,13 +458,14 @@ def decide_day(
         view_rate = np.asarray(view_rate, np.float64)[order]
     else:
         order, view_start, view_rate = view_owner, np.zeros(n + 1, np.int64), np.zeros(0)
-    adopt, cause, view, hit, heard, new = _decide(
+    adopters, cause, view, hit, heard = _decide(
         day,
         who,
-        standing,
+        account,
         thresholds,
         susceptibility,
         attitude,
+        aware,
         degree,
         counts,
         count_row,
@@ -442,7 +475,7 @@ def decide_day(
     )
     if view_owner.size:
         view = rows_of(view, order)
-    return Decision(adopt, cause, view, hit, heard, new)
+    return Decision(adopters, cause, view, hit, heard)
 
 
 def rows_of(view, rows) -> np.ndarray:
