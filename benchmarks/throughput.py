@@ -152,9 +152,10 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="*", choices=KINDS, default=list(KINDS))
     parser.add_argument("--consumers", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="time spent on pairs, per code version")
+    parser.add_argument("--now", type=Path, default=None, help="measure this tree as 'now' (default: this checkout)")
     args = parser.parse_args()
     roots = {"today": source(TODAY)} if args.today else {}
-    roots["now"] = source(None)
+    roots["now"] = args.now or source(None)
     only = args.only or ["million", "pairs", "compare"]
     print(f"Measured under {load_average()}")
     if "million" in only:
