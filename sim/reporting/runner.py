@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -79,31 +80,39 @@ def baseline_key(scenario: Scenario, world: World, replication: int, engine: str
 
 
 class BaselineCache:
-    """The most recently used no-campaign runs' records (without their consumer arrays)."""
+    """The most recently used no-campaign runs' records (without their consumer arrays).
+
+    Safe to share between threads (a Dask worker may run several batches at once): two threads
+    asking for the same missing run may both simulate it, with identical results.
+    """
 
     def __init__(self, maxsize: int = 1024) -> None:
         self.maxsize = maxsize
         self.runs: OrderedDict[str, RunRecords] = OrderedDict()
         self.hits = self.misses = 0
+        self._lock = threading.Lock()
 
     def records(self, scenario: Scenario, world: World, replication: int, engine: Engine = "vector") -> RunRecords:
         """The no-campaign run of (scenario, world, replication): from the cache, or simulated."""
         key = baseline_key(scenario, world, replication, engine)
-        if key in self.runs:
-            self.hits += 1
-            self.runs.move_to_end(key)
-            return self.runs[key]
-        self.misses += 1
+        with self._lock:
+            if key in self.runs:
+                self.hits += 1
+                self.runs.move_to_end(key)
+                return self.runs[key]
+            self.misses += 1
         model = InfluenceModel(scenario, replication=replication, world=world, engine=engine, campaign=False)
         records = dataclasses.replace(model.run().records(), state=None)
-        self.runs[key] = records
-        if len(self.runs) > self.maxsize:
-            self.runs.popitem(last=False)
+        with self._lock:
+            self.runs[key] = records
+            while len(self.runs) > self.maxsize:
+                self.runs.popitem(last=False)
         return records
 
     def clear(self) -> None:
-        self.runs.clear()
-        self.hits = self.misses = 0
+        with self._lock:
+            self.runs.clear()
+            self.hits = self.misses = 0
 
 
 BASELINES = BaselineCache()
