@@ -183,3 +183,19 @@ def test_awareness_is_a_recorded_state_only():
     aware.run()
     for field in ("adopted", "adopt_day", "source", "attitude"):
         assert np.array_equal(getattr(plain.state, field), getattr(aware.state, field)), field
+
+
+def test_negative_hits_in_a_run_are_daily_chances_with_a_fresh_threshold_each():
+    """A detractor talks to 2,000 neighbours for 30 days, each tie one negative chance of 0.5 a day
+    (cascade). Through the whole engine (calendar, commit, threshold layers) every neighbour's
+    number of hits is Binomial(30, 0.5): mean and variance within 4 standard errors. Reusing a spent
+    threshold would space hits evenly and shrink the variance."""
+    n, days = 2_001, 30
+    model = tiny_graph_model([(0, i) for i in range(1, n)], n, talkers=[0], mode="cascade", tie_prob=0.5)
+    model.state.nps[0] = rules.DETRACTOR
+    model.run()
+    hits = model.state.negative_hits[1:]
+    assert not model.state.adopted[1:].any()  # negative talk only: nobody adopts
+    mean, var = days * 0.5, days * 0.25
+    assert abs(hits.mean() - mean) < 4 * np.sqrt(var / hits.size)
+    assert abs(hits.var(ddof=1) - var) < 4 * var * np.sqrt(2 / (hits.size - 1))
