@@ -146,16 +146,16 @@ MUTANTS = [
         "wearout_never_advances",
         "exposure counts never grow, so wear-out never applies",
         "sim/core/engine.py",
-        (
-            "state.exposures += np.bincount(exp.consumer[positive], minlength=state.exposures.size).astype(np.int32)",
-            "state.exposures += 0",
-        ),
+        ("exposures[i] += 1", "exposures[i] += 0"),
     ),
     mutant(
         "complex_threshold_off_by_one",
         "complex contagion needs one talker more than the threshold",
         "sim/core/rules.py",
-        ("return talkers >= threshold", "return talkers > threshold"),
+        (
+            "if params.threshold > 1 and talkers < params.threshold:",
+            "if params.threshold > 1 and talkers <= params.threshold:",
+        ),
     ),
     mutant(
         "engaged_boost_ignored",
@@ -241,6 +241,25 @@ MUTANTS = [
         "promoters from a score of 8 instead of 9",
         "sim/core/rules.py",
         ("np.where(score >= 9, PROMOTER", "np.where(score >= 8, PROMOTER"),
+    ),
+    # --- the frontier engine (threshold scheme, calendar, lazy accounts) ---
+    mutant(
+        "calendar_ignored",
+        "the frontier never decides consumers on their calendar day (only those whose talk changed or who saw a post)",
+        "sim/core/frontier.py",
+        ("m = _enlist_due(self.head, self.following, day, self.listed, self.members, m)", "pass"),
+    ),
+    mutant(
+        "old_rate_not_booked",
+        "when a consumer's hazards change, what accrued at the old rates is not booked first",
+        "sim/core/rules.py",
+        ("accrued = accrued + gap * scaled(resp, account.pressure[i])", "accrued = accrued"),
+    ),
+    mutant(
+        "threshold_reused_after_hit",
+        "a negative hit keeps the spent threshold instead of drawing the next one",
+        "sim/core/engine.py",
+        ("state.negative_hits[hitters] += 1", "state.negative_hits[hitters] += 0"),
     ),
 ]
 
