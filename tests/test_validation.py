@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.core import engine as eng
 from sim.core import rules
 from sim.validation import bass, bound, campaign, engines, facts, ic, run
 from sim.validation.closed_forms import (
@@ -156,7 +157,13 @@ def test_complex_contagion_with_size_checks(tmp_path):
 
 def test_threshold_off_by_one_fails_centola(tmp_path, monkeypatch):
     """Complex contagion counting one talker too few: the sizes no longer match the reference."""
-    monkeypatch.setattr(rules, "reinforced", lambda talkers, threshold: np.asarray(talkers) >= threshold - 1)
+    create = eng.Context.create.__func__
+
+    def one_too_few(cls, scenario, graph, campaign):
+        ctx = create(cls, scenario, graph, campaign)
+        return dataclasses.replace(ctx, day_rules=ctx.day_rules._replace(threshold=ctx.day_rules.threshold - 1))
+
+    monkeypatch.setattr(eng.Context, "create", classmethod(one_too_few))
     checks = by_name(facts.check_complex(LIGHT, tmp_path))
     assert not checks["facts.centola.size"].passed
     assert not checks["facts.centola.complex"].passed
