@@ -155,15 +155,21 @@ def test_complex_contagion_with_size_checks(tmp_path):
     assert len(checks) == 3 and not failures(checks)
 
 
-def test_threshold_off_by_one_fails_centola(tmp_path, monkeypatch):
-    """Complex contagion counting one talker too few: the sizes no longer match the reference."""
+def plant_day_rules(monkeypatch, change):
+    """Plant a bug in every run's day rules (``change`` maps ``rules.DayRules`` to the buggy ones):
+    the rules are compiled, so the bug goes in through their parameters."""
     create = eng.Context.create.__func__
 
-    def one_too_few(cls, scenario, graph, campaign):
+    def planted(cls, scenario, graph, campaign):
         ctx = create(cls, scenario, graph, campaign)
-        return dataclasses.replace(ctx, day_rules=ctx.day_rules._replace(threshold=ctx.day_rules.threshold - 1))
+        return dataclasses.replace(ctx, day_rules=change(ctx.day_rules))
 
-    monkeypatch.setattr(eng.Context, "create", classmethod(one_too_few))
+    monkeypatch.setattr(eng.Context, "create", classmethod(planted))
+
+
+def test_threshold_off_by_one_fails_centola(tmp_path, monkeypatch):
+    """Complex contagion counting one talker too few: the sizes no longer match the reference."""
+    plant_day_rules(monkeypatch, lambda r: r._replace(threshold=r.threshold - 1))
     checks = by_name(facts.check_complex(LIGHT, tmp_path))
     assert not checks["facts.centola.size"].passed
     assert not checks["facts.centola.complex"].passed
@@ -233,7 +239,7 @@ def test_bound_and_its_word_of_mouth_guard(tmp_path):
 @pytest.mark.slow
 def test_killing_word_of_mouth_fails_the_bound_guard(tmp_path, monkeypatch):
     """Without word of mouth the bound holds trivially; the guard must fail."""
-    monkeypatch.setattr(rules, "wom_rate", lambda talk_sum, *a, **k: np.zeros_like(np.asarray(talk_sum, float)))
+    plant_day_rules(monkeypatch, lambda r: r._replace(q=0.0, tie_prob=0.0))
     checks = by_name(bound.check_bound(LIGHT, tmp_path))
     assert checks["bound.fibich_levin"].passed  # the bound alone cannot see it
     assert not checks["bound.word_of_mouth"].passed
@@ -247,9 +253,9 @@ def test_hubs_and_tiers(tmp_path):
 
 @pytest.mark.slow
 def test_weaker_ties_fail_the_hub_sizes(tmp_path, monkeypatch):
-    """Word of mouth at half the tie chance: the hubs' days saved no longer match the reference."""
-    real = rules.wom_rate
-    monkeypatch.setattr(rules, "wom_rate", lambda *a: real(*a) / 2)
+    """Word of mouth at half the hazard (q halved, and a tie's rate -log(1 - p) halved): the hubs'
+    days saved no longer match the reference."""
+    plant_day_rules(monkeypatch, lambda r: r._replace(q=r.q / 2, tie_prob=-np.expm1(np.log1p(-r.tie_prob) / 2)))
     assert not by_name(facts.check_hubs(LIGHT, tmp_path))["facts.hubs.size"].passed
 
 

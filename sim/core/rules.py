@@ -1,14 +1,16 @@
-"""Behavioural rules as pure functions on arrays: the single place both engines read.
+"""Behavioural rules as pure functions: the single place both engines read.
 
 Every chance of adoption is handled as a hazard *rate* (log-survival), so independent chances
 combine by addition: P = 1 - (1 - a) * prod_e (1 - b_e) becomes P = 1 - exp(-(A + sum_e B_e))
 with A = -log(1 - a). Susceptibility scales the summed hazard (Goldenberg, Libai & Muller 2001).
 A chance of exactly 1 is a rate of +inf: certain, and handled exactly (never divided).
 
-The day's decision is ``decide_day``: both engines gather its inputs (the talk each consumer
-hears, the views it got) and call it, the vectorised engine for every consumer at once, each
-Mesa ``Consumer`` agent for itself. Its parts (``day_hazards``, ``attribute_cause``, ...) are
-public so they can be tested against closed forms.
+The day's decision is ``decide_day``: both engines gather its inputs (how many talking
+neighbours of each kind a consumer has, the views it got) and call it, the vectorised engine
+for the consumers a day can change, each Mesa ``Consumer`` agent for itself. Its parts
+(``talk_hazards``, ``attribute``, ``next_event_day``; ``day_hazards`` lists a day's hazards) are
+public so they can be tested against closed forms. Per-row rules (views, NPS, talk weights) are
+numpy; the per-consumer decision is compiled (numba), one consumer's arithmetic in a loop.
 """
 
 from __future__ import annotations
