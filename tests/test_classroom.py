@@ -359,7 +359,7 @@ def test_what_students_should_observe_holds(lesson):
     assert micro.spend.mean() > macro.spend.mean()
     per = [o.spend.mean() / o.incremental[:, 20].mean() for o in (micro, macro)]
     assert per[0] < per[1]
-    assert macro.incremental[0, 20] <= 0 < macro.incremental[:, 20].mean()  # run 0: the macro post falls flat
+    assert 0 < macro.incremental[5, 20] < 0.1 * macro.incremental[:, 20].mean()  # run 5: the macro post barely moves
 
     trust = [lesson.play({**SCENARIO_BUDGET, "trust": t}, f"trust {t}") for t in (0.3, 1.0, 2.0)]
     for tier in ("micro", "macro"):
