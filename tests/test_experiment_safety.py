@@ -354,8 +354,8 @@ BAD_DESIGNS = {
     ),
     "total_work": (
         'replications = 100_000\n[experiment.parameters]\n"market.days" = [5, 36_500]\n',
-        "(size) = '6.6e+13 work units': 2 points x 100,000 replications would take about 73 hours: over the "
-        "limit of 1e+13 units",
+        "(size) = '6.6e+13 work units': 2 points x 100,000 replications would take about 18 hours: over the "
+        "limit of 4e+13 units",
     ),
     "experiment_not_a_table": ("experiment = 5\n", "experiment = 5: must be a table"),
     "name_with_slash": ('"variants"."../up" = { seed = 2 }\n', "variants = '../up': must be a plain name"),
@@ -394,7 +394,7 @@ BAD_COMPARISONS = {
     "work": (
         'name = "bad"\n' + VARIANTS + "[market]\nconsumers = 2_000_000\npopulation = 2_000_000\ndays = 36_500\n"
         "[network]\nmean_degree = 1000\n",
-        "2 points x 10 replications would take about 1,655 hours: over the limit of 1e+13 units",
+        "2 points x 10 replications would take about 414 hours: over the limit of 4e+13 units",
     ),
 }
 

@@ -183,7 +183,7 @@ def test_work_and_memory_estimates_follow_the_documented_formula():
     est = limits.estimate(niches)
     assert est.work == 3 * 10 * 100 * (10 + 20)
     assert est.memory == 100 * 10 / 2 * 140 + 3 * (2 * 10 + 0 + 5) * 400  # ties while built + tables
-    assert limits.estimate(niches, engine="agents").work == 100 * est.work
+    assert limits.estimate(niches, engine="agents").work == limits.AGENTS_FACTOR * est.work
     one = {"nano": 1, "micro": 0, "mid": 0, "macro": 0, "mega": 0}
     posted = scenario_from_dict({**base, "network": {"kind": "complete"}, "marketplace": {"candidates": one}})
     nano = posted.tiers.table["nano"]
@@ -196,11 +196,13 @@ def test_the_work_limit_names_itself_and_can_be_raised(monkeypatch):
     from sim.core.errors import InputError
 
     big = scenario_from_dict(
-        {"replications": 1000, "market": {"consumers": 2_000_000, "population": 2_000_000, "days": 365}}
-    )
-    with pytest.raises(InputError, match=r"\(size\).*over the limit of 1e\+13 units.*WOM_WORK_LIMIT=3e13"):
+        {"replications": 2000, "market": {"consumers": 2_000_000, "population": 2_000_000, "days": 365}}
+    )  # 2,000 x 365 days x 2M consumers x (10 ties + 20) = 4.38e13 units
+    with pytest.raises(
+        InputError, match=r"\(size\).*about 12 hours: over the limit of 4e\+13 units.*WOM_WORK_LIMIT=5e13"
+    ):
         limits.check(big, "big.toml")
-    monkeypatch.setenv("WOM_WORK_LIMIT", "3e13")
+    monkeypatch.setenv("WOM_WORK_LIMIT", "5e13")
     limits.check(big, "big.toml")  # the user raised it: accepted
     with pytest.raises(InputError, match="4 variants"):
         limits.check([big] * 4, "big.toml", what="this run of 4 variants")

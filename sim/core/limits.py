@@ -7,9 +7,11 @@ raise it, when it exceeds what a 24 GB, 2-core machine finishes in about half a 
 
 Work units: replications x days x consumers x (ties per consumer + 20), plus 20 per sponsored
 view. One simulated day costs about as much per consumer as 20 ties (the hazards, draws and
-commit), then about one unit per tie (the neighbour sums); measured at about 4 ns per unit for
-both worlds of a replication (vector engine, 2 busy cores), so ``WORK_LIMIT`` = 1e13 is about
-12 hours. The Mesa-agent engine costs about ``AGENTS_FACTOR`` times more. Memory: one world's graph
+commit), then about one unit per tie (the neighbour sums). The frontier engine touches only
+consumers whose hazard changed, so large runs cost less than that: measured 0.4 ns per unit on
+scenarios/baseline.toml and 0.7-2 ns at a million consumers with the graph built (both worlds,
+2 cores); ``NS_PER_UNIT`` = 1 keeps the estimate on the safe side, and ``WORK_LIMIT`` = 4e13 is
+about 11 hours. The Mesa-agent engine costs about ``AGENTS_FACTOR`` times more. Memory: one world's graph
 while it is built (bytes per tie measured on the generators) plus the audiences, plus the
 tables ``sim.run`` keeps (every day of every replication).
 
@@ -27,14 +29,14 @@ from dataclasses import dataclass
 from sim.core.errors import InputError
 from sim.core.scenario import Scenario
 
-WORK_LIMIT = 1e13
+WORK_LIMIT = 4e13
 WORK_ENV = "WOM_WORK_LIMIT"
 MEMORY_GB = 12.0  # half of a 24 GB machine: room for the OS, a second worker and pandas copies
 MEMORY_ENV = "WOM_MEMORY_GB"
-NS_PER_UNIT = 4.0  # measured: classroom-to-baseline sizes, saturating adoption, 2 busy cores
+NS_PER_UNIT = 1.0  # measured on the frontier engine: 0.4 (baseline.toml) to 2 (1M consumers, graph included)
 DAY_COST_IN_TIES = 20  # a consumer's day costs about as much as 20 ties
 VIEW_COST = 20  # a sponsored view costs about as much as 20 ties (gathering, trust, attribution)
-AGENTS_FACTOR = 100  # measured: engine="agents" vs "vector", 5,000 consumers
+AGENTS_FACTOR = 1000  # measured: engine="agents" vs "vector", 10,000 consumers (benchmarks/core.py: ~1,900x)
 # Peak bytes per edge while a world is built (measured with ru_maxrss, 100,000 consumers): the
 # array generators, and the networkx ones (barabasi_albert, powerlaw_cluster) that build a Python
 # graph first.
