@@ -17,6 +17,7 @@ _EXPORTS = {
     "Scenario": "core.scenario",
     "calibrate": "inference.calibrate",
     "compare": "experiments.compare",
+    "hire": "planning.hire",
     "load_scenario": "core.scenario",
     "plan": "planning.plan",
     "run": "reporting.runner",

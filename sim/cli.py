@@ -38,7 +38,7 @@ HEADLINE = [
 
 
 def fail(err: InputError) -> None:
-    typer.echo(f"error: {err}", err=True)
+    typer.echo("\n".join(f"error: {line}" for line in str(err).splitlines()), err=True)  # one line per problem
     raise typer.Exit(2)
 
 
@@ -296,6 +296,36 @@ def plan_cmd(
 
     try:
         plan_main(file, replications, verify_replications, evaluations, workers, out)
+    except InputError as err:
+        fail(err)
+    except KeyboardInterrupt:
+        stopped(KeyboardInterrupt("interrupted: nothing was written"))
+
+
+@app.command("hire")
+def hire_cmd(
+    file: ScenarioFile,
+    shortlist: Annotated[
+        Path | None,
+        typer.Option("--shortlist", help="creators CSV (default: the hire table's shortlist, or the marketplace)"),
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", help="search seeds per roster (default: plan.replications)")
+    ] = None,
+    verify_replications: Annotated[
+        int | None, typer.Option("--verify-replications", help="fresh seeds for the comparison")
+    ] = None,
+    workers: Workers = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output folder (default: results/<scenario>-hire)")
+    ] = None,
+) -> None:
+    """Choose which creators to hire under the budget and the plan table's tier bounds (cost-effective
+    lazy greedy), and compare the roster with the tier policy and a random roster on fresh seeds."""
+    from sim.planning.hire import hire_main
+
+    try:
+        hire_main(file, shortlist, replications, verify_replications, workers, out)
     except InputError as err:
         fail(err)
     except KeyboardInterrupt:
