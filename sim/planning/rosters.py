@@ -45,9 +45,9 @@ _worlds: OrderedDict[str, World] = OrderedDict()
 
 
 def creators_key(scenario: Scenario, creators: pd.DataFrame) -> str:
-    """What a creators world depends on: the scenario's content and the creators table."""
+    """What a creators world depends on: the scenario's content and seed, and the creators table."""
     table = pd.util.hash_pandas_object(creators.astype(str), index=True).to_numpy().tobytes()
-    return scenario.content_hash() + hashlib.sha256(table).hexdigest()[:16]
+    return f"{scenario.seed}:{scenario.content_hash()}:{hashlib.sha256(table).hexdigest()[:16]}"
 
 
 def creators_world(scenario: Scenario, creators: pd.DataFrame, source: str = "<hire>") -> World:
