@@ -205,3 +205,13 @@ def test_the_command_refuses_bad_options_in_one_line(tmp_path):
     write_scenario(tmp_path)
     assert_refused(["hire", "s.toml", "--shortlist", "creators.csv", "-r", "1"], tmp_path, ["replications"])
     assert_refused(["hire", "s.toml", "--shortlist", "nowhere.csv"], tmp_path, ["nowhere.csv"])
+
+
+def test_when_no_creator_pays_for_itself_no_one_is_hired(tmp_path):
+    (tmp_path / "dear.csv").write_text("handle,tier,followers,fee\n@a,micro,20000,45000\n@b,nano,3000,50000\n")
+    sc = scenario_from_dict(market(budget={"total": 200_000, "split": {"micro": 0.5, "nano": 0.5}}), "dear.toml")
+    r = hire(sc, tmp_path / "dear.csv", FAST, QUICK, workers=1)
+    assert r.roster.empty and r.sentence.startswith("Hire no one")
+    rows = r.comparison.set_index("option")
+    assert rows.loc["chosen roster", "spent"] == 0 and rows.loc["tier policy", "creators"] == 2
+    assert not r.frontier["in_roster"].any() and (r.frontier["estimated"] < 0).all()  # each step loses money

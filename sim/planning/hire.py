@@ -271,6 +271,11 @@ def hire(
     search = list(range(spec.replications))
     verify = list(range(spec.verify_from, spec.verify_from + spec.verify_replications))
     notes = list(m.shortlist.notes)
+    if not est.subcritical:
+        notes.append(
+            "word of mouth is supercritical here (each adopter wins more than one other): the estimate's word-of-mouth "
+            "part is capped and its level is off; the simulated frontier and the fresh seeds show what happens"
+        )
     with RosterRuns(m.run, m.shortlist.creators, source, workers or default_workers(), progress) as runs:
         simulated: dict[tuple[int, ...], pd.DataFrame] = {}
 

@@ -185,7 +185,14 @@ def hire_sentence(r) -> str:
     metric = r.gain["metric"]
     rows = r.comparison.set_index("option")
     if r.roster.empty:
-        return f"Hire no one: no creator on the shortlist adds to the {metric.replace('_', ' ')} within the budget."
+        text = f"Hire no one: no creator adds to the {metric.replace('_', ' ')} within the budget and bounds"
+        if "tier policy" in rows.index and rows.loc["tier policy", "spent"] > 0:
+            p = rows.loc["tier policy"]
+            text += (
+                f"; the tier-policy roster would spend {usd(p['spent'])} for {_signed(p[metric])} {UNITS[metric]} "
+                f"{interval(p[f'{metric}_low'], p[f'{metric}_high'], _signed)} on fresh seeds"
+            )
+        return text + "."
     spent = rows.loc["chosen roster", "spent"]
     text = f"Hire these {len(r.roster)} creators for {usd(spent)} of {usd(r.fees)}"
     parts = []
