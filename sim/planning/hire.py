@@ -4,9 +4,9 @@ Stages: (1) candidates: a user's shortlist (CSV) or the scenario's generated mar
 world where every creator's audience is drawn up front; (2) the estimate (``estimate.py``) is
 calibrated on the full simulation of the tier-policy roster; (3) cost-effective lazy greedy with
 the best-single guard (``celf.py``) over the budget and the ``[plan]`` table's tier bounds;
-(4) prefixes of the chosen order are simulated on the search seeds (the efficient frontier;
-with the profit objective a calibration that moved by more than ``RECALIBRATE`` reruns the
-selection once); (5) the chosen roster, the tier-policy roster at the same budget and a random
+(4) prefixes of the chosen order (and past it, with the money left) are simulated on the
+search seeds: the efficient frontier; if the estimate's level there is off by more than
+``RECALIBRATE``, the selection is rerun once with the new calibration; (5) the chosen roster, the tier-policy roster at the same budget and a random
 roster of the same cost are re-run on fresh seeds and compared pairwise.
 """
 
@@ -189,9 +189,11 @@ def select(est: RosterEstimate, limits: Limits, accept, checkpoints: int) -> Fro
 
 
 def _kappa(est: RosterEstimate, rosters: list[list[int]], simulated: list[float]) -> float:
-    """Simulated over estimated incremental adopters, pooled over rosters (1 if nothing to go by)."""
-    est.kappa = 1.0
+    """Simulated over uncalibrated estimated incremental adopters, pooled over rosters (1 if
+    nothing to go by)."""
+    kept, est.kappa = est.kappa, 1.0
     estimated = sum(est.adopters_of(r) for r in rosters)
+    est.kappa = kept
     total = sum(simulated)
     return total / estimated if estimated > 0 and total > 0 else 1.0
 
@@ -297,18 +299,20 @@ def hire(
         front = select(est, limits, accept, settings.checkpoints)
         select_seconds = time.perf_counter() - t0
         simulate([front.order[:k] for k in front.marks], "frontier")
+        check = math.nan  # simulated over estimated adopters on the final frontier (1: the estimate's level held)
         if spec.objective != "reach" and front.marks:
             pooled = [m.policy] * bool(m.policy) + [front.order[:k] for k in front.marks]
             fitted = _kappa(est, pooled, [simulated[tuple(r)]["incremental_adopters"].mean() for r in pooled])
-            calibrated_on = f"{len(pooled)} simulated rosters (the tier policy and the frontier)"
-            if spec.objective == "profit" and abs(math.log(fitted / kappa)) > math.log(RECALIBRATE):
+            if abs(math.log(fitted / kappa)) > math.log(RECALIBRATE):
                 t0 = time.perf_counter()
-                est.kappa = fitted
+                kappa = est.kappa = fitted
                 front = select(est, limits, accept, settings.checkpoints)
                 select_seconds += time.perf_counter() - t0
                 simulate([front.order[:k] for k in front.marks], "frontier (recalibrated)")
+                calibrated_on = f"{len(pooled)} simulated rosters (the tier policy and the first frontier)"
                 notes.append(f"selection rerun with the estimate recalibrated on the frontier (factor {fitted:.2f})")
-            kappa = est.kappa = fitted
+            pooled = [m.policy] * bool(m.policy) + [front.order[:k] for k in front.marks]
+            check = _kappa(est, pooled, [simulated[tuple(r)]["incremental_adopters"].mean() for r in pooled]) / kappa
         chosen = front.order[: front.chosen]
         spent = np.bincount(c.tier[chosen], est.cost[chosen], minlength=limits.caps.size)
         for t in np.flatnonzero(spent < limits.floors - 1e-6):
@@ -335,6 +339,7 @@ def hire(
             "workers": runs.workers,
             "kappa": float(kappa),
             "calibrated_on": calibrated_on,
+            "frontier_check": float(check),
         }
     measured = {}
     for i, (label, r) in enumerate(present.items()):

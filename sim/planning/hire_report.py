@@ -275,6 +275,13 @@ def frontier_figure(r, path: Path) -> Path:
     return fg.save(fig, path)
 
 
+def _check(c: dict) -> str:
+    value = c.get("frontier_check", math.nan)
+    if not math.isfinite(value):
+        return ""
+    return f"; on the simulated frontier the simulation gave {value:.2f} times the calibrated estimate"
+
+
 def render_html(r, figs: dict[str, Path]) -> str:
     """The one-page hiring report."""
     sc, metric, c = r.scenario, r.gain["metric"], r.counts
@@ -334,7 +341,7 @@ the money of the chosen roster and the tier bounds allow.</p>
 {_table(["#", "handle", "tier", "followers", "fee USD", "expected incremental adopters", "unique reach added", f"marginal gain per USD ({html.escape(r.spec.objective)})", "filled in from tier defaults"], roster_rows)}
 {more}
 <p class="small">Expected adopters and reach added are the estimate's, given the creators above (calibrated on the
-simulation: factor {c["kappa"]:.2f}, fitted on {html.escape(c["calibrated_on"])}).</p>
+simulation: factor {c["kappa"]:.2f}, fitted on {html.escape(c["calibrated_on"])}{_check(c)}).</p>
 <h2>How the roster was chosen</h2>
 <div class="two"><div>{_table(["rule", "creators", "fees", f"estimated {metric.replace('_', ' ')}", ""], pass_rows)}</div>
 {_img(figs.get("options"), "options")}</div>
