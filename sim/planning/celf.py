@@ -17,6 +17,7 @@ The objective is any ``Oracle``: ``gain(j)`` (one evaluation), ``add(j)``, ``res
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,58 @@ def celf(oracle: Oracle, limits: Limits, *, accept: Accept | None = None) -> Cel
     for j in chosen.order:
         oracle.add(j)
     return CelfResult(chosen, passes, oracle.evaluations)
+
+
+@dataclass
+class Frontier:
+    """The kept roster followed by the best use of the money left (by gain per USD, whatever its
+    sign), so a report can show what hiring more would do; ``marks``: prefix lengths to check."""
+
+    result: CelfResult
+    order: list[int]
+    chosen: int  # the roster is order[:chosen]
+    marks: list[int]
+
+
+def spend_marks(cost: np.ndarray, first: int, count: int) -> list[int]:
+    """Prefix lengths at about ``count`` equal steps of spend over ``cost[first:]``, its end last.
+
+    >>> spend_marks(np.array([1.0, 1.0, 1.0, 1.0]), 0, 2), spend_marks(np.array([5.0, 1.0, 1.0]), 1, 2)
+    ([2, 4], [2, 3])
+    """
+    if cost.size <= first:
+        return []
+    spend = np.cumsum(cost[first:])
+    marks = [first + int(np.searchsorted(spend, spend[-1] * k / count - 1e-9)) + 1 for k in range(1, count + 1)]
+    return sorted(set(marks))
+
+
+def frontier(oracle: Oracle, limits: Limits, *, accept: Accept | None, checkpoints: int, beyond: int) -> Frontier:
+    """``celf``, then the greedy continued by gain per USD up to the budget; ``checkpoints``
+    marks along the roster and ``beyond`` past it."""
+    result = celf(oracle, limits, accept=accept)
+    more, _ = lazy_greedy(oracle, limits, "gain per USD", start=result.chosen.order, forced=True)
+    n = len(result.chosen.order)
+    cost = limits.cost[more.order] if more.order else np.zeros(0)
+    return Frontier(result, more.order, n, spend_marks(cost[:n], 0, checkpoints) + spend_marks(cost, n, beyond))
+
+
+def random_roster(limits: Limits, money: float, rng: np.random.Generator) -> list[int]:
+    """Candidates in a random order, each hired while ``money`` and the tier bounds allow; tiers
+    with a minimum are served first (a reference roster of about the same cost)."""
+    order = rng.permutation(limits.cost.size)
+    within = dataclasses.replace(limits, budget=money)
+    chosen: list[int] = []
+    spend, tier_spend = 0.0, np.zeros(limits.caps.size)
+    for first in (True, False):
+        for j in order:
+            t = limits.tier[j]
+            below = limits.floors[t] > 0 and tier_spend[t] < limits.floors[t]
+            if (below or not first) and j not in chosen and within.fits(j, spend, tier_spend):
+                chosen.append(int(j))
+                spend += limits.cost[j]
+                tier_spend[t] += limits.cost[j]
+    return chosen
 
 
 def exhaustive(oracle_value: Callable[[Sequence[int]], float], limits: Limits) -> tuple[list[int], float, int]:

@@ -12,7 +12,6 @@ roster of the same cost are re-run on fresh seeds and compared pairwise.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.core.errors import InputError, did_you_mean
 from sim.core.scenario import Scenario, as_scenario, read_scenario_data
 from sim.core.world import World
-from sim.planning.celf import CelfResult, Limits, celf, lazy_greedy
+from sim.planning import celf
 from sim.planning.estimate import RosterEstimate, build_estimate
 from sim.planning.evaluate import default_workers, hire_with, split_scenario
 from sim.planning.rosters import RosterRuns, as_measured, creators_world
@@ -140,54 +139,6 @@ def _accept(spec: PlanSpec, est: RosterEstimate):
     return accept
 
 
-def _random_roster(limits: Limits, cost: float, seed: int) -> list[int]:
-    """Creators in a random order, each hired while the money (``cost``) and the tier bounds
-    allow; tiers with a minimum are served first."""
-    order = np.random.default_rng(np.random.SeedSequence([seed, RANDOM_STREAM])).permutation(limits.cost.size)
-    money = dataclasses.replace(limits, budget=cost)
-    chosen: list[int] = []
-    spend, tier_spend = 0.0, np.zeros(limits.caps.size)
-    for first in (True, False):
-        for j in order:
-            t = limits.tier[j]
-            below = limits.floors[t] > 0 and tier_spend[t] < limits.floors[t]
-            if (below or not first) and j not in chosen and money.fits(j, spend, tier_spend):
-                chosen.append(int(j))
-                spend += limits.cost[j]
-                tier_spend[t] += limits.cost[j]
-    return chosen
-
-
-def _marks(cost: np.ndarray, first: int, count: int) -> list[int]:
-    """Prefix lengths at about equal steps of spend over ``cost[first:]``, its end last."""
-    if cost.size <= first:
-        return []
-    spend = np.cumsum(cost[first:])
-    marks = [first + int(np.searchsorted(spend, spend[-1] * k / count - 1e-9)) + 1 for k in range(1, count + 1)]
-    return sorted(set(marks))
-
-
-@dataclass
-class Frontier:
-    """The chosen roster followed by the best use of the money left (gain per USD, whatever its
-    sign), so the report shows what hiring more would do; ``marks``: prefixes to simulate."""
-
-    result: CelfResult
-    order: list[int]
-    chosen: int  # the roster is order[:chosen]
-    marks: list[int]
-
-
-def select(est: RosterEstimate, limits: Limits, accept, checkpoints: int) -> Frontier:
-    """CELF, then the greedy continued (by gain per USD) up to the budget."""
-    result = celf(est, limits, accept=accept)
-    more, _ = lazy_greedy(est, limits, "gain per USD", start=result.chosen.order, forced=True)
-    n = len(result.chosen.order)
-    cost = est.cost[more.order] if more.order else np.zeros(0)
-    marks = _marks(cost, 0, checkpoints) if n == len(more.order) else _marks(cost[:n], 0, checkpoints)
-    return Frontier(result, more.order, n, marks + _marks(cost, n, BEYOND))
-
-
 def _kappa(est: RosterEstimate, rosters: list[list[int]], simulated: list[float]) -> float:
     """Simulated over uncalibrated estimated incremental adopters, pooled over rosters (1 if
     nothing to go by)."""
@@ -206,7 +157,7 @@ class Market:
     shortlist: Shortlist
     world: World
     est: RosterEstimate
-    limits: Limits
+    limits: celf.Limits
     policy: list[int]
     seconds: float
 
@@ -229,7 +180,7 @@ def prepare(sc: Scenario, spec: PlanSpec, settings: HireSpec, path, source: str)
             raise InputError(source, f"plan.tiers.{t}.min", cons.lo[t], f"the candidates include no {t} creators")
     est = build_estimate(run, world, spec.objective, draws=settings.draws)
     caps, floors = (np.array([bound[t] for t in names]) for bound in (cons.hi, cons.lo))
-    limits = Limits(est.cost, c.tier, fees, caps, floors)
+    limits = celf.Limits(est.cost, c.tier, fees, caps, floors)
     policy = hire_with(run, world, run.tier_allocation()).candidate.tolist()
     return Market(run, short, world, est, limits, policy, time.perf_counter() - started)
 
@@ -296,7 +247,7 @@ def hire(
             calibrated_on = "the tier-policy roster"
         t0 = time.perf_counter()
         est.kappa = kappa
-        front = select(est, limits, accept, settings.checkpoints)
+        front = celf.frontier(est, limits, accept=accept, checkpoints=settings.checkpoints, beyond=BEYOND)
         select_seconds = time.perf_counter() - t0
         simulate([front.order[:k] for k in front.marks], "frontier")
         check = math.nan  # simulated over estimated adopters on the final frontier (1: the estimate's level held)
@@ -306,7 +257,7 @@ def hire(
             if abs(math.log(fitted / kappa)) > math.log(RECALIBRATE):
                 t0 = time.perf_counter()
                 kappa = est.kappa = fitted
-                front = select(est, limits, accept, settings.checkpoints)
+                front = celf.frontier(est, limits, accept=accept, checkpoints=settings.checkpoints, beyond=BEYOND)
                 select_seconds += time.perf_counter() - t0
                 simulate([front.order[:k] for k in front.marks], "frontier (recalibrated)")
                 calibrated_on = f"{len(pooled)} simulated rosters (the tier policy and the first frontier)"
@@ -320,8 +271,9 @@ def hire(
             raise InputError(
                 source, f"plan.tiers.{name}.min", limits.floors[t], f"the {name} candidates cannot spend it"
             )
-        random_roster = _random_roster(limits, float(spent.sum()), sc.seed)
-        options = {"chosen roster": chosen, "tier policy": m.policy, "random roster": random_roster}
+        rng = np.random.default_rng(np.random.SeedSequence([sc.seed, RANDOM_STREAM]))
+        random = celf.random_roster(limits, float(spent.sum()), rng)
+        options = {"chosen roster": chosen, "tier policy": m.policy, "random roster": random}
         present = {k: v for k, v in options.items() if v}
         ver = (
             runs.simulate([[c.handle[j] for j in r] for r in present.values()], verify, "verification")
