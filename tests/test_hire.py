@@ -171,7 +171,7 @@ def test_fixed_tiers_and_minimums_without_candidates_are_refused(folder):
     sc = scenario_from_dict(market(), "tinyhire.toml")
     with pytest.raises(InputError, match=r"plan.tiers.micro.fixed = 500.0: wom hire reads min and max"):
         hire(sc, folder / "creators.csv", {"tiers": {"micro": {"fixed": 500.0}}}, QUICK)
-    with pytest.raises(InputError, match=r"plan.tiers.macro.min = 5500.0: the candidates include no macro"):
+    with pytest.raises(InputError, match=r"plan.tiers.macro = \{'min': 5500.0\}: tier has no candidates"):
         hire(sc, folder / "creators.csv", {"tiers": {"macro": {"min": 5_500.0}}}, QUICK)
 
 
@@ -267,3 +267,10 @@ def test_hire_page_in_chromium(bounded):
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 <= pages <= 2, pages
     print(f"screenshot: {shots / 'hire.png'}")
+
+
+def test_the_shortlist_decides_which_tiers_have_candidates(folder):
+    """A tier the generated marketplace leaves empty can still be hired from a shortlist."""
+    data = market(marketplace={"candidates": {"nano": 0, "micro": 0, "mid": 0}})
+    r = hire(scenario_from_dict(data, "t.toml"), folder / "creators.csv", {**FAST, "objective": "reach"}, QUICK)
+    assert {"nano", "micro"} <= set(r.roster["tier"])  # money went to tiers the marketplace leaves empty

@@ -104,7 +104,6 @@ def _inputs(scenario, spec, settings, source: str) -> tuple[Scenario, PlanSpec, 
     else:
         sc, folder = scenario, None
     spec = spec if isinstance(spec, PlanSpec) else parse_plan(spec, source)
-    check_against(spec, sc, source)
     settings = settings if isinstance(settings, HireSpec) else parse_hire(settings, source)
     for name, bounds in spec.tiers.items():
         if bounds.fixed is not None:
@@ -165,19 +164,20 @@ class Market:
 def prepare(sc: Scenario, spec: PlanSpec, settings: HireSpec, path, source: str) -> Market:
     """Candidates (shortlist or generated), their world, the estimate and the money's bounds."""
     started = time.perf_counter()
-    fees = fees_of(sc, plan_total(spec, sc))
-    cons = constraints(spec, sc, fees, source)
-    run = split_scenario(sc, policy_allocation(sc, fees), source)
     if path is not None:
         short = read_shortlist(str(path), sc)
+        counts = short.creators["tier"].value_counts()
+        market = sc.with_overrides({"marketplace.candidates": {t: int(counts.get(t, 0)) for t in sc.tiers.names}})
     else:
         short = marketplace_creators(World.build(sc, source).candidates.frame())
+        market = sc
+    check_against(spec, market, source)  # the candidates decide which tiers can take money
+    fees = fees_of(sc, plan_total(spec, sc))
+    cons = constraints(spec, market, fees, source)
+    run = split_scenario(sc, policy_allocation(sc, fees), source)
     world = creators_world(run, short.creators, source)
     c = world.candidates
     names = c.tier_names
-    for t in names:
-        if cons.lo[t] > 0 and not np.any(c.tier == names.index(t)):
-            raise InputError(source, f"plan.tiers.{t}.min", cons.lo[t], f"the candidates include no {t} creators")
     est = build_estimate(run, world, spec.objective, draws=settings.draws)
     caps, floors = (np.array([bound[t] for t in names]) for bound in (cons.hi, cons.lo))
     limits = celf.Limits(est.cost, c.tier, fees, caps, floors)
