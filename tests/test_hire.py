@@ -272,5 +272,7 @@ def test_hire_page_in_chromium(bounded):
 def test_the_shortlist_decides_which_tiers_have_candidates(folder):
     """A tier the generated marketplace leaves empty can still be hired from a shortlist."""
     data = market(marketplace={"candidates": {"nano": 0, "micro": 0, "mid": 0}})
-    r = hire(scenario_from_dict(data, "t.toml"), folder / "creators.csv", {**FAST, "objective": "reach"}, QUICK)
+    r = hire(
+        scenario_from_dict(data, "t.toml"), folder / "creators.csv", {**FAST, "objective": "reach"}, QUICK, workers=1
+    )
     assert {"nano", "micro"} <= set(r.roster["tier"])  # money went to tiers the marketplace leaves empty
