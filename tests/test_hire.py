@@ -205,6 +205,10 @@ def test_the_command_refuses_bad_options_in_one_line(tmp_path):
     write_scenario(tmp_path)
     assert_refused(["hire", "s.toml", "--shortlist", "creators.csv", "-r", "1"], tmp_path, ["replications"])
     assert_refused(["hire", "s.toml", "--shortlist", "nowhere.csv"], tmp_path, ["nowhere.csv"])
+    write_scenario(tmp_path, hire={"draws": 0})
+    assert_refused(["hire", "s.toml", "--shortlist", "creators.csv"], tmp_path, ["s.toml: hire.draws = 0"])
+    write_scenario(tmp_path, plan={"objective": "sales"})
+    assert_refused(["hire", "s.toml", "--shortlist", "creators.csv"], tmp_path, ["plan.objective = 'sales'"])
 
 
 def test_when_no_creator_pays_for_itself_no_one_is_hired(tmp_path):
