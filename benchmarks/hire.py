@@ -44,7 +44,7 @@ def noise(file: Path, seeds: int, workers: int | None) -> None:
     est.reset()
     for j in m.policy:
         est.add(j)
-    left = m.limits.budget - est.cost[m.policy].sum()
+    left = m.bounds.budget - est.cost[m.policy].sum()
     unhired = [j for j in range(len(c)) if j not in m.policy and est.cost[j] <= left]
     gains = {j: est.gain(j) for j in unhired}
     picks = sorted(gains, key=gains.get)[-3:]  # the three affordable creators the estimate values most

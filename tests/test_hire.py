@@ -280,3 +280,10 @@ def test_the_shortlist_decides_which_tiers_have_candidates(folder):
         scenario_from_dict(data, "t.toml"), folder / "creators.csv", {**FAST, "objective": "reach"}, QUICK, workers=1
     )
     assert {"nano", "micro"} <= set(r.roster["tier"])  # money went to tiers the marketplace leaves empty
+
+
+def test_a_job_over_the_work_limit_is_refused_before_anything_is_built(folder):
+    data = market(market={"population": 2_000_000, "consumers": 200_000, "days": 3_650})
+    spec = {"replications": 10_000, "verify_from": 10_000, "verify_replications": 10_000}
+    with pytest.raises(InputError, match=r"this hire \(up to 140,000 runs\)"):
+        hire(scenario_from_dict(data, "big.toml"), folder / "creators.csv", spec, QUICK)

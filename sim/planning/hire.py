@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.core import limits
 from sim.core.errors import InputError, did_you_mean
 from sim.core.scenario import Scenario, as_scenario, read_scenario_data
 from sim.core.world import World
@@ -138,6 +139,12 @@ def _accept(spec: PlanSpec, est: RosterEstimate):
     return accept
 
 
+def planned_runs(spec: PlanSpec, settings: HireSpec) -> int:
+    """At most how many rosters x replications are simulated (the calibration, two frontiers, the
+    verification of three rosters), for the work guard."""
+    return (1 + 2 * (settings.checkpoints + BEYOND)) * spec.replications + 3 * spec.verify_replications
+
+
 def _kappa(est: RosterEstimate, rosters: list[list[int]], simulated: list[float]) -> float:
     """Simulated over uncalibrated estimated incremental adopters, pooled over rosters (1 if
     nothing to go by)."""
@@ -156,7 +163,7 @@ class Market:
     shortlist: Shortlist
     world: World
     est: RosterEstimate
-    limits: celf.Limits
+    bounds: celf.Limits
     policy: list[int]
     seconds: float
 
@@ -180,9 +187,9 @@ def prepare(sc: Scenario, spec: PlanSpec, settings: HireSpec, path, source: str)
     names = c.tier_names
     est = build_estimate(run, world, spec.objective, draws=settings.draws)
     caps, floors = (np.array([bound[t] for t in names]) for bound in (cons.hi, cons.lo))
-    limits = celf.Limits(est.cost, c.tier, fees, caps, floors)
+    bounds = celf.Limits(est.cost, c.tier, fees, caps, floors)
     policy = hire_with(run, world, run.tier_allocation()).candidate.tolist()
-    return Market(run, short, world, est, limits, policy, time.perf_counter() - started)
+    return Market(run, short, world, est, bounds, policy, time.perf_counter() - started)
 
 
 def hire(
@@ -218,8 +225,12 @@ def hire(
     path = shortlist if shortlist is not None else settings.shortlist
     if path is not None and shortlist is None and folder is not None and not Path(path).is_absolute():
         path = folder / path
+    runs = planned_runs(spec, settings)
+    limits.check(
+        as_scenario(sc, replications=1), source, runs=runs, tables=False, what=f"this hire (up to {runs:,} runs)"
+    )
     m = prepare(sc, spec, settings, path, source)
-    est, limits, c = m.est, m.limits, m.world.candidates
+    est, bounds, c = m.est, m.bounds, m.world.candidates
     accept = _accept(spec, est)
     search = list(range(spec.replications))
     verify = list(range(spec.verify_from, spec.verify_from + spec.verify_replications))
@@ -247,7 +258,7 @@ def hire(
             calibrated_on = "the tier-policy roster"
         t0 = time.perf_counter()
         est.kappa = kappa
-        front = celf.frontier(est, limits, accept=accept, checkpoints=settings.checkpoints, beyond=BEYOND)
+        front = celf.frontier(est, bounds, accept=accept, checkpoints=settings.checkpoints, beyond=BEYOND)
         select_seconds = time.perf_counter() - t0
         simulate([front.order[:k] for k in front.marks], "frontier")
         check = math.nan  # simulated over estimated adopters on the final frontier (1: the estimate's level held)
@@ -257,7 +268,7 @@ def hire(
             if abs(math.log(fitted / kappa)) > math.log(RECALIBRATE):
                 t0 = time.perf_counter()
                 kappa = est.kappa = fitted
-                front = celf.frontier(est, limits, accept=accept, checkpoints=settings.checkpoints, beyond=BEYOND)
+                front = celf.frontier(est, bounds, accept=accept, checkpoints=settings.checkpoints, beyond=BEYOND)
                 select_seconds += time.perf_counter() - t0
                 simulate([front.order[:k] for k in front.marks], "frontier (recalibrated)")
                 calibrated_on = f"{len(pooled)} simulated rosters (the tier policy and the first frontier)"
@@ -265,14 +276,14 @@ def hire(
             pooled = [m.policy] * bool(m.policy) + [front.order[:k] for k in front.marks]
             check = _kappa(est, pooled, [simulated[tuple(r)]["incremental_adopters"].mean() for r in pooled]) / kappa
         chosen = front.order[: front.chosen]
-        spent = np.bincount(c.tier[chosen], est.cost[chosen], minlength=limits.caps.size)
-        for t in np.flatnonzero(spent < limits.floors - 1e-6):
+        spent = np.bincount(c.tier[chosen], est.cost[chosen], minlength=bounds.caps.size)
+        for t in np.flatnonzero(spent < bounds.floors - 1e-6):
             name = c.tier_names[t]
             raise InputError(
-                source, f"plan.tiers.{name}.min", limits.floors[t], f"the {name} candidates cannot spend it"
+                source, f"plan.tiers.{name}.min", bounds.floors[t], f"the {name} candidates cannot spend it"
             )
         rng = np.random.default_rng(np.random.SeedSequence([sc.seed, RANDOM_STREAM]))
-        random = celf.random_roster(limits, float(spent.sum()), rng)
+        random = celf.random_roster(bounds, float(spent.sum()), rng)
         options = {"chosen roster": chosen, "tier policy": m.policy, "random roster": random}
         present = {k: v for k, v in options.items() if v}
         ver = (
@@ -302,7 +313,7 @@ def hire(
         sc, spec, m, front, options, measured, estimates, [simulated[tuple(front.order[:k])] for k in front.marks]
     )
     counts["seconds"] = time.perf_counter() - started
-    fees = limits.budget
+    fees = bounds.budget
     policy_label = f"{sc.hiring.policy} within the split " + " / ".join(
         f"{t} {v / fees:.0%}" for t, v in policy_allocation(sc, fees).items() if v > 0
     )

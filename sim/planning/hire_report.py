@@ -148,7 +148,7 @@ def tables(sc, spec, m, front, options, measured, estimates, frames):
     """Every table of the result, and the verified gains."""
     est = m.est
     roster = roster_table(sc, est, m.world, m.shortlist, front.order[: front.chosen])
-    comparison = comparison_table(sc, spec, options, measured, estimates, m.limits.budget)
+    comparison = comparison_table(sc, spec, options, measured, estimates, m.bounds.budget)
     frontier = frontier_table(sc, spec, est, front, frames)
     passes = pd.DataFrame(
         [
