@@ -210,3 +210,17 @@ def test_rerunning_into_wom_folder_keeps_a_file_the_user_added(tmp_path):
     assert run_wom(["run", "tiny.toml", "--out", "res"], tmp_path).code == 0  # now a plain run: a/ and b/ go
     assert (tmp_path / "res" / "a" / "my-notes.md").read_text() == "mine"
     assert not (tmp_path / "res" / "b").exists() and (tmp_path / "res" / "report.md").exists()
+
+
+def test_input_error_survives_a_trip_to_a_worker_process():
+    import pickle
+
+    err = InputError("s.toml", "market.days", 0, "must be at least 1")
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.file, back.key, back.value, back.allowed, str(back)) == (
+        err.file,
+        err.key,
+        err.value,
+        err.allowed,
+        str(err),
+    )

@@ -26,6 +26,10 @@ class InputError(ValueError):
             head = f"{key} = {shown}"
         super().__init__(re.sub(r"[\r\n]+", " ", f"{head}: {allowed}"))  # always one line
 
+    def __reduce__(self):
+        """Pickle by the four fields, so an error raised in a worker process arrives intact."""
+        return (type(self), (self.file, self.key, self.value, self.allowed))
+
 
 def closest(key: str, allowed: list[str]) -> str | None:
     """The allowed name most like ``key`` (a likely typo), if any is close."""
