@@ -24,36 +24,10 @@ app.add_typer(scenario_app, name="scenario")
 
 ScenarioFile = Annotated[Path, typer.Argument(help="scenario TOML file", show_default=False)]
 
-HEADLINE = [
-    ("adopters", "Adopters (campaign)"),
-    ("baseline_adopters", "Adopters (no campaign)"),
-    ("incremental_adopters", "Incremental adopters"),
-    ("incremental_revenue", "Incremental revenue, USD"),
-    ("spend", "Spend, USD"),
-    ("roi", "ROI (incremental profit / spend)"),
-    ("cpa", "CPA, USD per incremental adopter"),
-    ("cpe", "CPE, USD per engagement"),
-    ("nps", "NPS of adopters"),
-]
-
 
 def fail(err: InputError) -> None:
     typer.echo("\n".join(f"error: {line}" for line in str(err).splitlines()), err=True)  # one line per problem
     raise typer.Exit(2)
-
-
-def summary_table(summary: dict) -> str:
-    """The terminal's short KPI table: mean and 95% confidence interval of the mean."""
-    from sim.reporting.report import format_kpi
-
-    lines = [f"{'KPI':34} {'mean':>14}   95% CI"]
-    for key, label in HEADLINE:
-        s = summary.get(key)
-        if s is None or s["n"] == 0:
-            continue
-        ci = "" if s["n"] < 2 else f"[{format_kpi(s['ci95_low'], key)}, {format_kpi(s['ci95_high'], key)}]"
-        lines.append(f"{label:34} {format_kpi(s['mean'], key):>14}   {ci}")
-    return "\n".join(lines)
 
 
 @app.command()
@@ -70,6 +44,7 @@ def run(
     from sim.core.scenario import as_scenario
     from sim.core.world import World
     from sim.reporting.outputs import RUN_KIND, write_run_files
+    from sim.reporting.report import terminal_summary
     from sim.reporting.runner import run as run_scenario
 
     source = str(file)
@@ -96,13 +71,15 @@ def run(
                     f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, "
                     f"hash {scenario.content_hash()}"
                 )
-                typer.echo(summary_table(results.summary))
+                typer.echo(terminal_summary(results))
     except KeyboardInterrupt:
         typer.echo(
             f"\ninterrupted: nothing was written to {root} (results are moved in only when all are done)", err=True
         )
         raise typer.Exit(130) from None
-    typer.echo(f"\nwrote {root}/ (report.md, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)")
+    typer.echo(
+        f"\nwrote {root}/ (report.md, report.html, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)"
+    )
     if len(plans) > 1:
         typer.echo(f"One folder per variant ({', '.join(n for n, _ in plans)}); `wom compare` adds paired differences.")
 

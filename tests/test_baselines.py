@@ -26,7 +26,7 @@ BASE = small(
 CAMPAIGN_ONLY = {
     "budget": {"total": 30_000, "split": {"micro": 1.0}},
     "hiring": {"policy": "random"},
-    "contracts": {"posts": 3, "interval_days": 5},
+    "contracts": {"posts": 1, "interval_days": 5},  # one post: 9,500 USD buys a whole macro contract
     "influence": {"conversion": 0.2, "off_niche_relevance": 0.9},
     "referral": {"budget": 3_000, "reward": 2, "talk_boost": 4.0},
     "tiers": {"micro": {"trust": 0.9, "backlash_prob": 0.3}},

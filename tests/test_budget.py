@@ -1,10 +1,11 @@
 """Hiring under a budget: never overspend, and each policy does what it says."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.core.budget import hire, hire_exactly, policy_order, post_days
+from sim.core.errors import InputError
 from sim.core.market import generate_marketplace
 from sim.core.scenario import Contracts, scenario_from_dict
 from sim.core.streams import world_rng
@@ -46,13 +47,16 @@ def hire_for(sc, cands, rng):
 @settings(deadline=None, derandomize=True, max_examples=60)
 @given(
     total=st.floats(50_000, 400_000),
-    micro=st.floats(0.05, 0.9),  # keeps macro's share above one post's cost (validated elsewhere)
+    micro=st.floats(0.05, 0.9),
     policy=st.sampled_from(["engagement_per_cost", "reach_per_cost", "niche_fit", "random"]),
     posts=st.integers(1, 4),
     kind=st.sampled_from(["one_off", "ambassador"]),
 )
 def test_spend_never_exceeds_any_tier_allocation(total, micro, policy, posts, kind):
-    sc, cands, rng = market(policy, total, {"micro": micro, "macro": 1 - micro}, posts=posts, kind=kind)
+    try:
+        sc, cands, rng = market(policy, total, {"micro": micro, "macro": 1 - micro}, posts=posts, kind=kind)
+    except InputError:  # a tier's money below one whole contract is refused (test_accounting)
+        assume(False)
     roster = hire_for(sc, cands, rng)
     tiers = cands.tier[roster.candidate]
     for t, name in enumerate(cands.tier_names):

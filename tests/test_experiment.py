@@ -110,7 +110,12 @@ def test_compare_cli_split_grid(tmp_path):
     assert result.exit_code == 0, result.output
     assert "best by incremental profit:" in result.output
     table = pd.read_csv(tmp_path / "o" / "variants.csv")
-    assert list(dict.fromkeys(table["variant"])) == ["micro0_macro100", "micro50_macro50", "micro100_macro0"]
+    assert list(dict.fromkeys(table["variant"])) == [
+        "micro0_macro100",
+        "micro50_macro50",
+        "micro100_macro0",
+        "no campaign",
+    ]
     runs = read_runs(tmp_path / "o")
     assert np.allclose(runs[[f"budget.split.{t}" for t in ("micro", "macro")]].sum(axis=1), 1.0)
 

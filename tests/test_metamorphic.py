@@ -29,6 +29,7 @@ MONOTONE = small(
     consumers={"baseline_p": 1.0},
     influence={"conversion": 0.1},
     contracts={"posts": 3, "interval_days": 4},
+    budget={"total": 30_000},  # 15,000 USD per tier: a whole 3-post macro contract
 )
 # Detractors talk: many of them (satisfaction 0.5), loud (3:1), and enough adopters to hear.
 GRUMPY = small(
@@ -128,6 +129,7 @@ def test_backlash_with_a_larger_negative_impact_removes_adopters_and_adds_none()
         word_of_mouth={"q": 8.0, "negative_ratio": 0.0},
         consumers={"baseline_p": 2.0},
         contracts={"posts": 3, "interval_days": 4},
+        budget={"total": 30_000},  # each tier's half buys a whole 3-post contract
     )
     for r in range(2):
         mild = InfluenceModel(scenario(loud, **{"word_of_mouth.negative_impact": 0.1}), replication=r).run()
@@ -145,6 +147,7 @@ def test_a_backlash_lowers_the_influencers_trust_for_its_later_posts():
         word_of_mouth={"q": 8.0, "negative_ratio": 0.0, "negative_impact": 0.0},
         influence={"conversion": 0.3},
         contracts={"posts": 5, "interval_days": 4},
+        budget={"total": 50_000},  # each tier's half buys a whole 5-post contract
     )
     world = World.build(scenario(risky))
     runs = {}

@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.core.budget import unspent_reason
 from sim.core.world import World
 from sim.planning import optimise as opt
-from sim.planning.curves import marginal_roi, mean_ci, tier_levels, unspent_reason
+from sim.planning.curves import marginal_roi, tier_levels
 from sim.planning.evaluate import Evaluator, clear_caches, split_scenario
 from sim.planning.spec import Constraints, constraints, parse_plan
+from sim.reporting.intervals import mean_ci
 from sim.reporting.runner import run_replication
 from tests.test_plan import scenario
 
@@ -214,7 +216,7 @@ def _outcome(spent, impressions, reach, adopters, hired, candidates=10, reps=3):
                 "spent": spent[i],
                 "hired": hired[i],
                 "candidates": candidates,
-                "cheapest_left": 400.0 if hired[i] < candidates else math.nan,
+                "cheapest_unhired": 400.0 if hired[i] < candidates else math.nan,
             }
             for i in levels
         ]

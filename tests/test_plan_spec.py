@@ -27,7 +27,7 @@ CASES = {
     "unknown_tier": ("[plan.tiers.mikro]\nmax = 1", ["plan.tiers.mikro", "did you mean 'micro'"]),
     "unknown_tier_key": ("[plan.tiers.micro]\nmx = 1", ["plan.tiers.micro.mx", "did you mean 'max'"]),
     "share_above_one": ("unit = 'share'\n[plan.tiers.micro]\nmax = 1.5", ["plan.tiers.micro.max = 1.5", "[0, 1]"]),
-    "below_post_cost": ("[plan.tiers.macro]\nmin = 100", ["plan.tiers.macro.min = 100", "below one post's cost"]),
+    "below_post_cost": ("[plan.tiers.macro]\nmin = 100", ["plan.tiers.macro.min = 100", "below one contract's cost"]),
     "fixed_with_bounds": ("[plan.tiers.micro]\nfixed = 1000\nmin = 0", ["plan.tiers.micro.fixed", "no min or max"]),
     "fixed_word": ("[plan.tiers.micro]\nfixed = 'now'", ["plan.tiers.micro.fixed = 'now'", "'current'"]),
     "no_candidates": ("[plan.tiers.mid]\nmin = 1000", ["plan.tiers.mid", "no candidates"]),

@@ -12,7 +12,8 @@ from sim.core.engine import ConsumerState
 from sim.core.records import INFLUENCER_COLUMNS, RunRecords, unique_reach
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.core.streams import Streams
-from sim.reporting.metrics import ci95_halfwidth, nps, replication_kpis, summarize, tier_rows
+from sim.reporting.intervals import ci95_halfwidth
+from sim.reporting.metrics import nps, replication_kpis, summarize, tier_rows
 
 from .conftest import small
 

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.core.records import INFLUENCER_COLUMNS
-from sim.reporting.metrics import KPI_UNITS
+from sim.reporting.intervals import METHODS
+from sim.reporting.metrics import KPI_BOUNDS, KPI_UNITS, RATIOS
 
 ROOT = Path(__file__).parents[1]
 T_975_2DF = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom (3 replications)
@@ -42,11 +43,19 @@ def test_summary_summarises_the_replications_file(tables):
     for key in KPI_UNITS:
         values = reps[key].dropna().to_numpy()
         s = summary["kpis"][key]
+        if key in RATIOS:  # a ratio of totals over every replication (none dropped): Fieller's interval
+            num, den, scale, _ = RATIOS[key]
+            assert s["n"] == 3 and s["mean"] == pytest.approx(scale * reps[num].sum() / reps[den].sum()), key
+            assert s["interval"] == METHODS["fieller"] or s["mean"] is None, key
+            continue
         assert s["n"] == values.size, key
         assert s["mean"] == pytest.approx(values.mean()), key
         if values.size == 3:
             half = T_975_2DF * values.std(ddof=1) / math.sqrt(3)
-            assert s["ci95_high"] - s["mean"] == pytest.approx(half, abs=1e-9 * max(1.0, abs(s["mean"]))), key
+            low, high = KPI_BOUNDS.get(key, (-math.inf, math.inf))
+            tol = 1e-9 * max(1.0, abs(s["mean"]))
+            assert s["ci95_high"] == pytest.approx(min(s["mean"] + half, high), abs=tol), key
+            assert s["ci95_low"] == pytest.approx(max(s["mean"] - half, low), abs=tol), key  # clipped at 0 for counts
     assert np.allclose(reps["incremental_adopters"], reps["adopters"] - reps["baseline_adopters"])
     assert reps["incremental_adopters"].nunique() == 3  # three different replications, not copies
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from sim.core.budget import contract_floor
 from sim.core.errors import InputError
-from sim.core.scenario import NetworkKind, Scenario, load_scenario, scenario_from_dict
+from sim.core.scenario import Contracts, NetworkKind, Scenario, load_scenario, scenario_from_dict
 
 SCENARIO_ENV = "WOM_APP_SCENARIO"  # how ``wom app`` tells the page's server which scenario to open
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "classroom.toml"
@@ -192,24 +193,28 @@ def classroom_scenario(
     data["referral"]["budget"] = min(data["referral"]["budget"], b["total"])
     b["split_unit"] = "share"
     fees = b["total"] - data["referral"]["budget"]
-    b["split"] = _affordable_split(tiers, fees, float(campaign["micro_share"]), notes)
+    terms, days = Contracts.model_validate(data["contracts"]), market["days"]
+    cheapest = {t: contract_floor(tiers[t]["followers_min"], tiers[t]["cost_per_follower"], terms, days) for t in tiers}
+    b["split"] = _affordable_split(cheapest, fees, float(campaign["micro_share"]), notes)
     if not any(b["split"].values()):
         b["total"] = data["referral"]["budget"]
     return scenario_from_dict(data, source), notes
 
 
-def _affordable_split(tiers: dict, fees: float, micro_share: float, notes: list[str]) -> dict[str, float]:
-    """Micro/macro shares; a tier whose money buys no post gives it to the other tier."""
+def _affordable_split(cheapest: dict, fees: float, micro_share: float, notes: list[str]) -> dict[str, float]:
+    """Micro/macro shares; a tier whose money buys no whole contract (``cheapest``: the nominal
+    cheapest contract per tier) gives it to the other tier."""
     share = {"micro": micro_share, "macro": 1.0 - micro_share}
-    cheapest = {t: tiers[t]["followers_min"] * tiers[t]["cost_per_follower"] for t in share}
     for tier, other in (("micro", "macro"), ("macro", "micro")):
         amount = share[tier] * fees
         if 0 < amount < cheapest[tier]:
-            notes.append(f"{amount:,.0f} USD buys no {tier} post (from {cheapest[tier]:,.0f} USD): moved to {other}")
+            notes.append(
+                f"{amount:,.0f} USD buys no {tier} contract (from {cheapest[tier]:,.0f} USD): moved to {other}"
+            )
             share[other] += share[tier]
             share[tier] = 0.0
     for tier in share:
         if 0 < share[tier] * fees < cheapest[tier]:
-            notes.append(f"a budget of {fees:,.0f} USD buys no post: no campaign")
+            notes.append(f"a budget of {fees:,.0f} USD buys no contract: no campaign")
             return {"micro": 0.0, "macro": 0.0}
     return share

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.core import defaults as cal
 from sim.core import files, tomlio
+from sim.core.budget import contract_floor, contract_posts
 from sim.core.errors import InputError, closest
 from sim.core.sections import (
     MAX_VARIANTS,
@@ -120,13 +121,15 @@ class Scenario(Section):
                 f"amounts sum to {total_split:g} USD, more than budget.total less referral.budget @budget.split"
             )
         object.__setattr__(self.budget, "split", split)
+        posts = contract_posts(self.contracts, self.market.days)
         for name, amount in self.tier_allocation().items():
-            tier = self.tiers.table[name]
-            cheapest = tier.followers_min * tier.cost_per_follower
+            cheapest = self.contract_floor()[name]
             if 0 < amount < cheapest - 0.005:  # a cent of tolerance for shares like 1 - 0.9
+                tier = self.tiers.table[name]
                 raise ValueError(
-                    f"{amount:,.0f} USD for tier {name} is below one post's cost there "
-                    f"(at least {cheapest:,.0f} USD) @budget.split.{name}"
+                    f"{amount:,.0f} USD for tier {name} is below one contract's cost there: at least "
+                    f"{cheapest:,.0f} USD ({posts} post{'s' if posts != 1 else ''} x {tier.followers_min:,} "
+                    f"followers x {tier.cost_per_follower:g} USD per follower) @budget.split.{name}"
                 )
         if self.network.kind == "file" and not self.network.path:
             raise ValueError("kind 'file' needs network.path @network.path")
@@ -136,6 +139,12 @@ class Scenario(Section):
             except ValueError as exc:
                 raise ValueError(f"{exc} @uncertain.parameters.{key}") from None
         return self
+
+    def contract_floor(self) -> dict[str, float]:
+        """Per tier, the nominal cheapest contract (``sim.core.budget.contract_floor``): less money
+        than this cannot buy one whole contract there."""
+        c, days = self.contracts, self.market.days
+        return {n: contract_floor(t.followers_min, t.cost_per_follower, c, days) for n, t in self.tiers.table.items()}
 
     def tier_allocation(self) -> dict[str, float]:
         """USD available to each tier for influencer fees."""

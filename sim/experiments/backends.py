@@ -128,8 +128,35 @@ class _InProcess:
         pass
 
 
+@contextlib.contextmanager
+def main_script_hidden() -> Iterator[None]:
+    """Worker processes started inside do not import the caller's script.
+
+    A ``forkserver`` worker imports the main script again (as ``__mp_main__``), which re-runs a
+    plain script's top-level ``sim.compare(...)`` and breaks the pool (``BrokenProcessPool``)
+    unless the script has an ``if __name__ == "__main__":`` guard. Workers need only ``sim``, so
+    while they start the script's ``__file__`` and ``__spec__`` are hidden (multiprocessing then
+    has no main module to re-import) and restored afterwards.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if "__file__" in saved:
+            del main.__dict__["__file__"]
+        if "__spec__" in saved:
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 class _Processes:
-    """``workers`` local processes from a fork server (no fork of a threaded parent; warm starts)."""
+    """``workers`` local processes from a fork server (no fork of a threaded parent; warm starts).
+
+    The pool starts a worker when a batch is submitted and none is idle, so every submission
+    happens with the caller's script hidden (``main_script_hidden``).
+    """
 
     def __init__(self, workers: int) -> None:
         import multiprocessing as mp
@@ -142,7 +169,8 @@ class _Processes:
         )
 
     def submit(self, batch: Batch) -> Future:
-        return self.pool.submit(run_batch, batch)
+        with main_script_hidden():
+            return self.pool.submit(run_batch, batch)
 
     def wait(self, futures: set) -> tuple[set, set]:
         done, pending = wait(futures, timeout=TICK, return_when=FIRST_COMPLETED)

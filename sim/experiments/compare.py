@@ -8,6 +8,8 @@ narrower than intervals of the two means, which is what makes small differences 
 
 from __future__ import annotations
 
+import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +32,23 @@ from sim.experiments.spec import (
     split_count,
     split_scenarios,
 )
-from sim.reporting.metrics import KPI_UNITS, summarize
+from sim.inference.draws import interval_note
+from sim.reporting.intervals import INTERVALS_NOTE, Interval, mean_interval, ratio_difference
+from sim.reporting.metrics import KPI_UNITS, RATIOS, kpi_interval
 
-TABLE_METRICS = ["incremental_adopters", "incremental_revenue", "roi", "cpa"]
+TABLE_METRICS = ["incremental_adopters", "spend", "unspent", "incremental_profit", "roi", "cpa"]
+NO_CAMPAIGN = "no campaign"
+# KPIs that are exactly 0 without a campaign (the campaign world is the no-campaign world).
+ZERO_WITHOUT_CAMPAIGN = {
+    "incremental_adopters",
+    "incremental_revenue",
+    "incremental_profit",
+    "spend",
+    "reach",
+    "impressions",
+    "engagements",
+    "attributed_sales",
+}
 
 
 def split_name(split: dict[str, float]) -> str:
@@ -97,58 +113,135 @@ def compare_plan(exp: Experiment, replications: int | None = None) -> tuple[Plan
     return plan, [name for name, _ in scenarios]
 
 
-def variant_table(runs: pd.DataFrame, names: list[str], metrics: list[str]) -> pd.DataFrame:
-    """Mean and 95% CI of each metric per variant (one row per variant and metric)."""
+def variant_table(
+    runs: pd.DataFrame, names: list[str], metrics: list[str], budget: float | None = None
+) -> pd.DataFrame:
+    """Estimate and 95% CI of each metric per variant (one row per variant and metric; ratios are
+    ratios of totals). With ``budget``, a last variant "no campaign": 0 by construction for every
+    incremental KPI and spend, the whole budget unspent, ratios undefined. ``note`` says why money
+    was left unspent (metric ``unspent``) or anything else a reader must know about an interval."""
     rows = []
     for name in names:
         sub = runs[runs["variant"] == name]
         for m in metrics:
-            s = summarize(sub[m])
-            rows.append({"variant": name, "metric": m, **{k: s[k] for k in ("mean", "ci95_low", "ci95_high", "n")}})
+            iv = kpi_interval(sub, m)
+            note = iv.note
+            if m == "unspent" and "unspent_reason" in sub.columns:
+                note = str(sub["unspent_reason"].iloc[0]) if len(sub) else ""
+            rows.append({"variant": name, "metric": m, **_interval_columns(iv), "note": note})
+    if budget is not None:
+        n = int(runs["replication"].nunique())
+        for m in metrics:
+            value = 0.0 if m in ZERO_WITHOUT_CAMPAIGN else budget if m == "unspent" else math.nan
+            note = (
+                "exactly 0 by construction" if m in ZERO_WITHOUT_CAMPAIGN else "nothing spent" if m == "unspent" else ""
+            )
+            rows.append(
+                {
+                    "variant": NO_CAMPAIGN,
+                    "metric": m,
+                    **_interval_columns(Interval(value, value, value, n)),
+                    "note": note,
+                }
+            )
     return pd.DataFrame(rows)
 
 
+def _interval_columns(iv: Interval) -> dict:
+    return {"mean": iv.estimate, "ci95_low": iv.low, "ci95_high": iv.high, "n": iv.n}
+
+
+def paired_interval(runs: pd.DataFrame, name: str, reference: str, metric: str) -> Interval:
+    """95% interval of ``name - reference`` on the replications both ran: the mean of paired
+    differences, or for a ratio the difference of ratios of totals (delta method)."""
+    needed = [RATIOS[metric][0], RATIOS[metric][1]] if metric in RATIOS else [metric]
+    pair = runs[runs["variant"].isin([name, reference])]
+    wide = pair.pivot(index="replication", columns="variant", values=needed)
+    if metric in RATIOS:
+        num, den, scale, _ = RATIOS[metric]
+        return ratio_difference(wide[num][reference], wide[den][reference], wide[num][name], wide[den][name], scale)
+    return mean_interval((wide[metric][name] - wide[metric][reference]).to_numpy(dtype=float))
+
+
 def paired_differences(runs: pd.DataFrame, reference: str, names: list[str], metrics: list[str]) -> pd.DataFrame:
-    """Per variant and metric: mean and 95% CI of (variant - reference) over shared replications."""
+    """Per variant and metric: estimate and 95% CI of (variant - reference) over shared replications."""
     rows = []
     for m in metrics:
-        wide = runs.pivot(index="replication", columns="variant", values=m)
         for name in names:
             if name == reference:
                 continue
-            s = summarize(wide[name] - wide[reference])
+            iv = paired_interval(runs, name, reference, m)
             rows.append(
                 {
                     "variant": name,
                     "reference": reference,
                     "metric": m,
-                    "difference": s["mean"],
-                    "ci95_low": s["ci95_low"],
-                    "ci95_high": s["ci95_high"],
-                    "n": s["n"],
-                    "distinguishable": bool(s["ci95_low"] > 0 or s["ci95_high"] < 0),
+                    "difference": iv.estimate,
+                    "ci95_low": iv.low,
+                    "ci95_high": iv.high,
+                    "n": iv.n,
+                    "distinguishable": bool(iv.low > 0 or iv.high < 0),
+                    "note": iv.note,
                 }
             )
     return pd.DataFrame(rows)
 
 
 def best_variant(runs: pd.DataFrame, names: list[str], metric: str) -> dict:
-    """The best variant by ``metric`` and whether its paired lead over the runner-up is real."""
-    means = runs.groupby("variant")[metric].mean().reindex(names)
-    order = means.sort_values(ascending=metric in LOWER_IS_BETTER, na_position="last").index
+    """The best variant by ``metric``, whether its paired lead over the runner-up is real, how
+    much of the lead comes from spending less, and how the best compares with spending nothing."""
+    estimates = pd.Series({n: kpi_interval(runs[runs["variant"] == n], metric).estimate for n in names})
+    order = estimates.sort_values(ascending=metric in LOWER_IS_BETTER, na_position="last").index
     best, runner_up = order[0], order[1]
-    lead = paired_differences(runs, runner_up, [runner_up, best], [metric]).iloc[0]
+    lead = paired_interval(runs, best, runner_up, metric)
+    spend = paired_interval(runs, best, runner_up, "spend")
+    adopters = paired_interval(runs, best, runner_up, "incremental_adopters")
+    own = kpi_interval(runs[runs["variant"] == best], metric)
     return {
         "metric": metric,
         "best": best,
-        "best_mean": float(means[best]),
+        "best_mean": float(estimates[best]),
+        "best_ci95_low": own.low,
+        "best_ci95_high": own.high,
         "runner_up": runner_up,
-        "runner_up_mean": float(means[runner_up]),
-        "lead": float(lead["difference"]),
-        "lead_ci95_low": float(lead["ci95_low"]),
-        "lead_ci95_high": float(lead["ci95_high"]),
-        "distinguishable": bool(lead["distinguishable"]),
+        "runner_up_mean": float(estimates[runner_up]),
+        "lead": lead.estimate,
+        "lead_ci95_low": lead.low,
+        "lead_ci95_high": lead.high,
+        "distinguishable": bool(lead.low > 0 or lead.high < 0),
+        "spend_difference": spend.estimate,
+        "adopters_difference": adopters.estimate,
+        "adopters_difference_low": adopters.low,
+        "adopters_difference_high": adopters.high,
+        "spending_less": spending_less(metric, lead.estimate, spend.estimate, adopters, best, runner_up),
+        "no_campaign": against_nothing(metric, best, own),
     }
+
+
+def spending_less(metric: str, lead: float, d_spend: float, adopters: Interval, best: str, runner_up: str) -> str:
+    """In words, how much of the best variant's lead comes from spending less than the runner-up ("" if none)."""
+    if not d_spend <= -0.5:
+        return ""
+    less = f"{best} spends {-d_spend:,.0f} USD less than {runner_up}"
+    sold = f"{fmt_number(adopters.estimate)} incremental adopters [{fmt_number(adopters.low)}, {fmt_number(adopters.high)}]"
+    if metric == "incremental_profit" and lead > 0 and -d_spend >= lead:
+        return f"its whole lead comes from spending less: {less}, and sells {sold} compared with it"
+    if metric == "incremental_profit" and lead > 0:
+        return f"{-d_spend:,.0f} USD of its {lead:,.0f} USD lead comes from spending less ({less}; {sold})"
+    return f"{less} ({sold}): part of any ratio's or profit's lead comes from the money it does not spend"
+
+
+def against_nothing(metric: str, best: str, own: Interval) -> str:
+    """In words, whether spending nothing (exactly 0 for every incremental KPI) beats the best variant."""
+    if metric not in ZERO_WITHOUT_CAMPAIGN - {"spend"} or not math.isfinite(own.estimate):
+        return ""
+    if own.high < 0:
+        return (
+            f"every variant does worse than no campaign: spending nothing beats {best} by {fmt_number(-own.estimate)}"
+        )
+    if own.low <= 0:
+        return f"{best} cannot be told apart from spending nothing (its 95% CI includes 0)"
+    return ""
 
 
 @dataclass
@@ -164,6 +257,8 @@ class Comparison:
     variants: list[str]
     replications: int
     seed: int
+    budget: float = math.nan  # the base scenario's budget: what "no campaign" leaves unspent
+    covers: str = ""  # what the intervals cover, in words (sim.inference.draws.interval_note)
     resumed_runs: int = 0
     computed_runs: int = 0
     out: Path | None = None
@@ -197,7 +292,7 @@ def compare(
     with run_plan(plan, out, workers=workers, scheduler=scheduler, progress=progress) as stored:
         runs = stored.runs
         result = Comparison(
-            table=variant_table(runs, names, metrics),
+            table=variant_table(runs, names, metrics, exp.scenario.budget.total),
             differences=paired_differences(runs, reference, names, metrics),
             best=best_variant(runs, names, metric),
             runs=runs,
@@ -210,6 +305,8 @@ def compare(
             computed_runs=stored.computed_runs,
             out=stored.out,
             notices=stored.notices,
+            budget=exp.scenario.budget.total,
+            covers=interval_note(exp.scenario),
         )
         if result.out is not None:
             _write(result)  # while the folder is still locked
@@ -217,10 +314,17 @@ def compare(
 
 
 def _interval(mean: float, low: float, high: float) -> str:
-    return f"{fmt_number(mean)} [{fmt_number(low)}, {fmt_number(high)}]"
+    """ "mean [low, high]"; just the mean when the interval is a point (spend of a fixed roster)."""
+    if math.isnan(low) or math.isclose(low, high, rel_tol=1e-9, abs_tol=1e-9):
+        return fmt_number(mean)
+    return f"{fmt_number(mean)} [{_end(low)}, {_end(high)}]"
 
 
-def _columns(head: list[str], rows: list[list[str]]) -> list[str]:
+def _end(value: float) -> str:
+    return "unbounded" if math.isinf(value) else fmt_number(value)
+
+
+def _columns_text(head: list[str], rows: list[list[str]]) -> list[str]:
     """Right-aligned columns (the first left-aligned), each as wide as its widest cell."""
     widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
 
@@ -231,11 +335,13 @@ def _columns(head: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def comparison_text(c: Comparison) -> str:
-    """The terminal summary: the table, paired differences and the verdict."""
+    """The terminal summary: the table (with spend, unspent and "no campaign"), paired
+    differences, where money was left and why, the verdict and what the intervals cover."""
     metrics = list(dict.fromkeys(c.table["metric"]))
     head = ["variant", *(m.replace("_", " ") for m in metrics)]
     table = []
-    for name in c.variants:
+    shown = [*c.variants, *([NO_CAMPAIGN] if NO_CAMPAIGN in set(c.table["variant"]) else [])]
+    for name in shown:
         t = c.table[c.table["variant"] == name].set_index("metric")
         table.append([name, *(_interval(*t.loc[m, ["mean", "ci95_low", "ci95_high"]]) for m in metrics)])
     diffs = []
@@ -249,6 +355,13 @@ def comparison_text(c: Comparison) -> str:
             for m in metrics
         ]
         diffs.append([name, *cells])
+    unspent = c.table[(c.table["metric"] == "unspent") & c.table["variant"].isin(c.variants)]
+    left = [
+        line
+        for r in unspent.itertuples()
+        if r.note
+        for line in textwrap.wrap(f"{r.variant}: {r.note}", 110, initial_indent="  ", subsequent_indent="      ")
+    ]
     b = c.best
     verdict = (
         "distinguishable from the runner-up"
@@ -256,18 +369,25 @@ def comparison_text(c: Comparison) -> str:
         else f"NOT distinguishable from the runner-up with {c.replications} replications (run more)"
     )
     unit = KPI_UNITS.get(b["metric"], "")
+    extra = [f"  {text}." for text in (b.get("spending_less"), b.get("no_campaign")) if text]
     return "\n".join(
         [
             f"{len(c.variants)} variants x {c.replications} replications on common seeds (seed {c.seed}): "
-            "mean [95% CI of the mean]",
-            *_columns(head, table),
+            "estimate [95% CI]; ratios are ratios of totals over all replications",
+            *_columns_text(head, table),
+            f"('{NO_CAMPAIGN}': the market without a campaign, exactly 0 for every incremental KPI: spending "
+            "nothing is always an option)",
+            *(["", "unspent money and why:", *left] if left else []),
             "",
-            f"paired difference to the reference {c.reference!r} on the same seeds: mean [95% CI]",
-            *_columns(head, diffs),
+            f"paired difference to the reference {c.reference!r} on the same seeds: estimate [95% CI]",
+            *_columns_text(head, diffs),
             "(* the interval excludes 0: a real difference at the 95% level)",
             "",
             f"best by {b['metric'].replace('_', ' ')}: {b['best']} ({fmt_number(b['best_mean'])} {unit}), {verdict}; "
             f"lead over {b['runner_up']}: {_interval(b['lead'], b['lead_ci95_low'], b['lead_ci95_high'])} {unit}",
+            *extra,
+            "",
+            *textwrap.wrap(f"{c.covers} {INTERVALS_NOTE}", 110),
         ]
     )
 
@@ -303,7 +423,8 @@ def metrics_figure(c: Comparison, path: Path) -> Path:
         for xi, (mean, lo, hi), colour in zip(
             x, t[["mean", "ci95_low", "ci95_high"]].to_numpy(), _colours(c), strict=True
         ):
-            ax.errorbar(xi, mean, yerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
+            err = np.nan_to_num([[mean - lo], [hi - mean]], posinf=0.0, neginf=0.0)  # an open end: no whisker
+            ax.errorbar(xi, mean, yerr=err, fmt="o", color=colour, capsize=3)
         ax.set_xticks(x, c.variants, rotation=35, ha="right", fontsize=8)
         ax.set(title=m.replace("_", " "), ylabel=label(m))
         ax.grid(alpha=0.3)
@@ -315,8 +436,20 @@ def metrics_figure(c: Comparison, path: Path) -> Path:
     return save_figure(fig, path)
 
 
+BETTER, WORSE, UNCLEAR = "#2ca02c", "#d62728", "#7f7f7f"
+
+
+def difference_colour(low: float, high: float, lower_is_better: bool = False) -> str:
+    """Green when the 95% CI says better than the reference, red when it says worse, grey when
+    it cannot tell (the interval includes 0)."""
+    if low > 0 or high < 0:
+        higher = low > 0
+        return BETTER if higher != lower_is_better else WORSE
+    return UNCLEAR
+
+
 def differences_figure(c: Comparison, path: Path) -> Path:
-    """Paired difference to the reference on the ranking metric, with 95% CIs."""
+    """Paired difference to the reference on the ranking metric, with 95% CIs, coloured by verdict."""
     plt = pyplot()
     m = c.best["metric"]
     d = c.differences[c.differences["metric"] == m].set_index("variant")
@@ -324,17 +457,18 @@ def differences_figure(c: Comparison, path: Path) -> Path:
     d = d.loc[names]
     fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(names)), 4.2))
     x = np.arange(len(names))
-    colours = ["#2ca02c" if v else "#7f7f7f" for v in d["distinguishable"]]
-    for xi, (mean, lo, hi), colour in zip(
-        x, d[["difference", "ci95_low", "ci95_high"]].to_numpy(), colours, strict=True
-    ):
-        ax.errorbar(xi, mean, yerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
+    rows = d[["difference", "ci95_low", "ci95_high"]].to_numpy(dtype=float)
+    for xi, (mean, lo, hi) in zip(x, rows, strict=True):
+        colour = difference_colour(lo, hi, m in LOWER_IS_BETTER)
+        err = np.nan_to_num([[mean - lo], [hi - mean]], posinf=0.0, neginf=0.0)
+        ax.errorbar(xi, mean, yerr=err, fmt="o", color=colour, capsize=3)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
     ax.set(
-        title=f"Paired difference to {c.reference} (green: 95% CI excludes 0)",
+        title=f"Paired difference to {c.reference}: green better, red worse, grey cannot tell (95% CI)",
         ylabel=f"difference in {label(m)}",
     )
+    ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 

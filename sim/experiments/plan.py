@@ -155,7 +155,7 @@ def run_batch(batch: Batch) -> BatchResult:
             scenario, scenario_hash, world = prepared[p]
             rep = run_replication(scenario, world, r)
             ids = dict(zip(ID_COLUMNS, (k, p, r, scenario.seed, scenario_hash, __version__), strict=True))
-            rows.append({**ids, **batch.points[p].labels, **rep.kpis})
+            rows.append({**ids, **batch.points[p].labels, **rep.kpis, "unspent_reason": rep.unspent_reason})
             if batch.curves:
                 curves.append(_curve(rep.daily, k))
     except InputError as err:

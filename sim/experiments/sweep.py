@@ -3,6 +3,7 @@ experiment layer, summarised per point, with Sobol indices and figures."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ from sim.experiments.spec import (
     split_count,
     split_scenarios,
 )
-from sim.reporting.metrics import KPI_UNITS, ci95_halfwidth
+from sim.inference.draws import interval_note
+from sim.reporting.intervals import INTERVALS_NOTE
+from sim.reporting.metrics import KPI_UNITS, kpi_interval
 
 NOT_SWEPT = {"name", "description", "seed", "replications", "variants"}
 
@@ -151,15 +154,16 @@ def sweep_plan(exp: Experiment) -> tuple[Plan, pd.DataFrame]:
 
 
 def point_summary(runs: pd.DataFrame, factors: list[str], metrics: list[str]) -> pd.DataFrame:
-    """Per point: its parameter values, replications, and mean with 95% CI of each metric."""
+    """Per point: its parameter values, replications, and each metric's estimate with its 95% CI
+    (``sim.reporting.metrics.kpi_interval``: counts clipped at 0, ratios as ratios of totals)."""
     g = runs.groupby("point", sort=True)
     out = g[factors].first() if factors else pd.DataFrame(index=g.size().index)
     out["replications"] = g.size()
     for m in metrics:
-        mean, sd, n = g[m].mean(), g[m].std(ddof=1), g[m].count()
-        half = ci95_halfwidth(sd, n)
-        out[m] = mean
-        out[f"{m}_ci95_low"], out[f"{m}_ci95_high"] = mean - half, mean + half
+        found = [kpi_interval(sub, m) for _, sub in g]
+        out[m] = [iv.estimate for iv in found]
+        out[f"{m}_ci95_low"] = [iv.low for iv in found]
+        out[f"{m}_ci95_high"] = [iv.high for iv in found]
     return out.reset_index()
 
 
@@ -179,6 +183,7 @@ class SweepResult:
     figures: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    covers: str = ""  # what the intervals cover, in words (sim.inference.draws.interval_note)
 
 
 def sweep(
@@ -203,6 +208,7 @@ def sweep(
             stored.runs, summary, None, spec.design, factors, spec.metrics, stored.resumed_runs, stored.computed_runs
         )
         result.notices = stored.notices
+        result.covers = interval_note(exp.scenario)
         if spec.design == "sobol":
             result.indices, result.notes = _sobol_table(exp, summary)
         if stored.out is not None:
@@ -243,10 +249,9 @@ def sweep_text(result: SweepResult) -> str:
             continue
         row = best.iloc[0]
         where = ", ".join(f"{f}={fmt_number(row[f])}" for f in result.factors)
-        lines.append(
-            f"best {m}: {fmt_number(row[m])} [95% CI {fmt_number(row[f'{m}_ci95_low'])}, "
-            f"{fmt_number(row[f'{m}_ci95_high'])}] {KPI_UNITS[m]} at {where}"
-        )
+        low, high = (row[f"{m}_ci95_{end}"] for end in ("low", "high"))
+        ends = ["unbounded" if np.isinf(v) else fmt_number(v) for v in (low, high)]
+        lines.append(f"best {m}: {fmt_number(row[m])} [95% CI {ends[0]}, {ends[1]}] {KPI_UNITS[m]} at {where}")
     if result.indices is not None and len(result.indices):
         lines.append("\nSobol indices (first order S1, total order ST, +- 95% half-width):")
         for m, g in result.indices.groupby("metric", sort=False):
@@ -256,6 +261,8 @@ def sweep_text(result: SweepResult) -> str:
                     f"    {r['parameter']:32} S1 {r['S1']:+.3f} +- {r['S1_conf']:.3f}   ST {r['ST']:+.3f} +- {r['ST_conf']:.3f}"
                 )
     lines.extend(result.notes)
+    if result.covers:
+        lines += ["", *textwrap.wrap(f"{result.covers} {INTERVALS_NOTE}", 110)]
     return "\n".join(lines)
 
 
@@ -279,12 +286,17 @@ def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
 
 
 def sweep_figure(result: SweepResult, path: Path) -> Path:
-    """Each metric's point means against each parameter (rows: metrics, columns: parameters)."""
+    """Each metric's point estimates against each parameter (rows: metrics, columns: parameters)."""
+    return save_figure(sweep_drawing(result), path)
+
+
+def sweep_drawing(result: SweepResult):
+    """The sweep figure, drawn: its title wrapped to the figure's width (one parameter makes a
+    narrow figure) and kept inside it."""
     plt = pyplot()
     factors, metrics = result.factors[:6], result.metrics[:4]
-    fig, axes = plt.subplots(
-        len(metrics), len(factors), figsize=(3.6 * len(factors) + 0.5, 3.0 * len(metrics) + 0.5), squeeze=False
-    )
+    width = max(5.0, 3.6 * len(factors) + 0.5)
+    fig, axes = plt.subplots(len(metrics), len(factors), figsize=(width, 3.0 * len(metrics) + 0.8), squeeze=False)
     pts = result.points
     for i, m in enumerate(metrics):
         for j, f in enumerate(factors):
@@ -294,16 +306,15 @@ def sweep_figure(result: SweepResult, path: Path) -> Path:
                 cats = list(dict.fromkeys(x.astype(str)))
                 ax.set_xticks(range(len(cats)), cats, rotation=20, fontsize=8)
                 x = x.astype(str).map({c: k for k, c in enumerate(cats)})
-            err = [pts[m] - pts[f"{m}_ci95_low"], pts[f"{m}_ci95_high"] - pts[m]]
+            err = np.nan_to_num([pts[m] - pts[f"{m}_ci95_low"], pts[f"{m}_ci95_high"] - pts[m]], posinf=0, neginf=0)
             show_err = result.design == "grid" and pts["replications"].min() > 1
             ax.errorbar(x, pts[m], yerr=err if show_err else None, fmt="o", ms=3, alpha=0.6, capsize=2)
             ax.set(xlabel=f, ylabel=label(m) if j == 0 else "")
             ax.grid(alpha=0.3)
-    fig.suptitle(
-        f"Sweep ({result.design}): mean over replications per point"
-        + (" with 95% CI" if result.design == "grid" else "")
-    )
-    return save_figure(fig, path)
+    title = f"Sweep ({result.design}): estimate per point" + (" with 95% CI" if result.design == "grid" else "")
+    fig.suptitle("\n".join(textwrap.wrap(title, int(width * 72 / 7))), fontsize=11)
+    fig.tight_layout()
+    return fig
 
 
 __all__ = ["SweepResult", "design_points", "sweep", "sweep_plan"]

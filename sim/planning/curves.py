@@ -22,9 +22,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.core.budget import unspent_reason
 from sim.planning.evaluate import Outcome
 from sim.planning.spec import Constraints
-from sim.reporting.metrics import ci95_halfwidth
+from sim.reporting.intervals import mean_ci
 
 FALLING = 0.75  # a factor below 75% of its first-step value is "falling" (ASSUMPTION, docs/planning.md)
 SATURATED = 0.25  # saturation: extra adopters per USD below 25% of the first step's (ASSUMPTION)
@@ -57,18 +58,6 @@ def curve_splits(cons: Constraints, current: dict[str, float], levels: int) -> t
     return splits, index.sort_values("tier", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
-def mean_ci(values: np.ndarray, axis: int = -1, floor: float | None = None) -> tuple[np.ndarray, ...]:
-    """Mean and Student-t 95% interval of the mean along ``axis``; ``floor`` clips a count's interval."""
-    values = np.asarray(values, dtype=float)
-    n = values.shape[axis]
-    mean = values.mean(axis=axis)
-    half = ci95_halfwidth(values.std(axis=axis, ddof=1), n) if n > 1 else np.full_like(mean, np.nan)
-    low, high = mean - half, mean + half
-    if floor is not None:
-        low = np.maximum(low, floor)
-    return mean, low, high
-
-
 def marginal_roi(profit: np.ndarray, spent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Marginal ROI of each step between consecutive levels, with its 95% interval.
 
@@ -88,16 +77,6 @@ def marginal_roi(profit: np.ndarray, spent: np.ndarray) -> tuple[np.ndarray, np.
     mean, low, high = mean_ci(per_rep, axis=1)
     pad = np.array([np.nan])
     return np.concatenate([pad, mean]), np.concatenate([pad, low]), np.concatenate([pad, high])
-
-
-def unspent_reason(allocated: float, spent: float, hired: int, candidates: int, cheapest_left: float) -> str:
-    """Why money given to a tier was not spent."""
-    left = allocated - spent
-    if left < 0.5:
-        return ""
-    if hired >= candidates:
-        return f"all {candidates} candidates hired"
-    return f"no whole contract fits the {left:,.0f} USD left (cheapest unhired about {cheapest_left:,.0f} USD)"
 
 
 def _step_reason(ratios: dict[str, float]) -> str:
@@ -152,7 +131,7 @@ def curve_table(index: pd.DataFrame, out: Outcome, margin: float) -> pd.DataFram
                 spent[j],
                 int(st["hired"].iloc[j]),
                 int(st["candidates"].iloc[j]),
-                st["cheapest_left"].iloc[j],
+                st["cheapest_unhired"].iloc[j],
             )
             reason = ""
             if j > 0:

@@ -2,20 +2,19 @@
 
 Every split runs on the same replications (common random numbers), so differences between
 splits are paired. Splits that hire the same roster (money a tier cannot spend changes nothing)
-are simulated once. The no-campaign world does not depend on the split: it is simulated once per
-(market, replication) in each worker process and shared by every split evaluated there. Work is
-cut into tasks of one split and some replications, run in this process or in a pool of local
-processes; each task is a pure function of its inputs, so the numbers do not depend on the
+are simulated once. Each replication is ``sim.reporting.runner.run_replication``: a calibrated
+scenario (or one with ``[uncertain]`` ranges) draws that replication's parameters for both the
+campaign and the no-campaign run, and the no-campaign run comes from the process's shared cache
+(``BASELINES``, keyed by what it depends on), so every split evaluated in a process shares it.
+Work is cut into tasks of one split and some replications, run in this process or in a pool of
+local processes; each task is a pure function of its inputs, so the numbers do not depend on the
 number of workers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -27,16 +26,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.core.budget import Roster, hire, post_days
-from sim.core.model import InfluenceModel
-from sim.core.records import RunRecords
+from sim.core.budget import Roster, hire, spend_report, unspent_reason
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.core.world import World
-from sim.reporting.metrics import replication_kpis
+from sim.experiments.backends import main_script_hidden
+from sim.reporting.runner import BASELINES, run_replication
 
 KPIS = ["incremental_adopters", "incremental_profit", "spend", "reach", "adopters", "baseline_adopters"]
 WORLD_CACHE = 2
-BASELINE_CACHE = 48
 
 
 def split_scenario(
@@ -69,20 +66,11 @@ def hire_with(scenario: Scenario, world: World, allocation: dict[str, float]) ->
     )
 
 
-def baseline_key(scenario: Scenario) -> str:
-    """What the no-campaign world depends on: everything but the budget (and names, seeds kept)."""
-    data = scenario.resolved()
-    for key in ("name", "description", "replications", "budget"):
-        data.pop(key, None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class Task:
     point: int
     scenario: Scenario
     replications: tuple[int, ...]
-    baseline_key: str
     source: str
 
 
@@ -97,67 +85,46 @@ class TaskResult:
 
 
 _worlds: OrderedDict[str, World] = OrderedDict()
-_baselines: OrderedDict[tuple[str, int, int], RunRecords] = OrderedDict()
 
 
 def clear_caches() -> None:
     """Forget this process's worlds and no-campaign runs (they are kept between evaluations)."""
     _worlds.clear()
-    _baselines.clear()
+    BASELINES.clear()
 
 
 def _cached(cache: OrderedDict, key, make, size: int):
     if key in cache:
         cache.move_to_end(key)
-        return cache[key], False
+        return cache[key]
     cache[key] = make()
     if len(cache) > size:
         cache.popitem(last=False)
-    return cache[key], True
+    return cache[key]
 
 
-def contract_cost(scenario: Scenario, world: World, candidates: np.ndarray) -> np.ndarray:
-    """What a contract with each of ``candidates`` costs under the scenario's contract terms."""
-    c, terms, days = world.candidates, scenario.contracts, scenario.market.days
-    posts = np.array([post_days(terms, days, 0, int(c.posts[j])).size for j in candidates], dtype=float)
-    return c.cost_per_post[candidates] * posts
+def with_allocation(static: pd.DataFrame, allocation: dict[str, float]) -> pd.DataFrame:
+    """A spend report's rows for other money per tier that signs the same contracts: allocated,
+    unspent and why follow the money (``sim.core.budget.unspent_reason``)."""
+    out = static.assign(allocated=static["tier"].map(allocation).fillna(0.0))
+    out["unspent"] = (out["allocated"] - out["spent"]).clip(lower=0.0)
+    out["unspent_reason"] = [
+        unspent_reason(r.allocated, r.spent, r.hired, r.candidates, r.cheapest_unhired) for r in out.itertuples()
+    ]
+    return out
 
 
-def _static_rows(point: int, scenario: Scenario, world: World) -> list[dict]:
-    """Per tier, what the hiring did with the money: deterministic for a world."""
-    c, roster = world.candidates, world.roster
-    hired_tier = c.tier[roster.candidate]
-    allocation = scenario.tier_allocation()
-    rows = []
-    for t, name in enumerate(c.tier_names):
-        mine = hired_tier == t
-        unhired = np.setdiff1d(np.flatnonzero(c.tier == t), roster.candidate)
-        rows.append(
-            {
-                "point": point,
-                "tier": name,
-                "allocated": float(allocation.get(name, 0.0)),
-                "spent": float(roster.cost[mine].sum()),
-                "hired": int(mine.sum()),
-                "candidates": int((c.tier == t).sum()),
-                "cheapest_left": float(contract_cost(scenario, world, unhired).min()) if unhired.size else math.nan,
-            }
-        )
-    return rows
-
-
-def _tier_rows(point: int, replication: int, records: RunRecords) -> list[dict]:
+def _tier_rows(point: int, replication: int, tiers) -> list[dict]:
     """Per tier, unique people reached and impressions in one replication (real people)."""
-    impressions = records.influencers.groupby("tier")["impressions"].sum()
     return [
         {
             "point": point,
             "replication": replication,
-            "tier": name,
-            "reach": float(reach),
-            "impressions": float(impressions.get(name, 0.0)),
+            "tier": row.tier,
+            "reach": float(row.reach),
+            "impressions": float(row.impressions),
         }
-        for name, reach in records.tier_reach.items()
+        for row in tiers.itertuples()
     ]
 
 
@@ -166,24 +133,15 @@ def run_task(task: Task) -> TaskResult:
     started = time.process_time()
     sc = task.scenario
     scenario_hash = sc.content_hash()
-    world, _ = _cached(_worlds, scenario_hash, lambda: World.build(sc, task.source), WORLD_CACHE)
-    m = sc.market
-    kpis, tiers, made = [], [], 0
+    world = _cached(_worlds, scenario_hash, lambda: World.build(sc, task.source), WORLD_CACHE)
+    kpis, tiers, made = [], [], BASELINES.misses
     for r in task.replications:
-        baseline, new = _cached(
-            _baselines,
-            (task.baseline_key, sc.seed, r),
-            lambda r=r: InfluenceModel(sc, replication=r, world=world, campaign=False).run().records(),
-            BASELINE_CACHE,
-        )
-        made += new
-        campaign = InfluenceModel(sc, replication=r, world=world).run().records()
-        k = replication_kpis(campaign, baseline, m.price, m.unit_margin)
+        rep = run_replication(sc, world, r)
         ids = {"point": task.point, "replication": r, "seed": sc.seed, "scenario_hash": scenario_hash}
-        kpis.append({**ids, **{key: k[key] for key in KPIS}})
-        tiers.extend(_tier_rows(task.point, r, campaign))
-    static = _static_rows(task.point, sc, world)
-    return TaskResult(task.point, kpis, tiers, static, made, time.process_time() - started)
+        kpis.append({**ids, **{key: rep.kpis[key] for key in KPIS}})
+        tiers.extend(_tier_rows(task.point, r, rep.tiers))
+    static = spend_report(world).assign(point=task.point).to_dict(orient="records")
+    return TaskResult(task.point, kpis, tiers, static, BASELINES.misses - made, time.process_time() - started)
 
 
 @dataclass
@@ -204,30 +162,22 @@ def _ready(_: int) -> bool:
 
 
 def start_pool(workers: int):
-    """Local worker processes that do not run the caller's script.
+    """Local worker processes (all started now) that do not run the caller's script.
 
     Worker processes made by ``forkserver`` (no fork of a threaded parent) normally import the
     main script again, which re-runs a plain script's top-level ``sim.plan(...)`` call and breaks
     the pool unless the script has an ``if __name__ == "__main__":`` guard. The workers only need
-    ``sim``, so the script is hidden from them while they start (all of them, at once).
+    ``sim``, so the script is hidden from them while they start
+    (``sim.experiments.backends.main_script_hidden``).
     """
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     context = mp.get_context("forkserver")
     context.set_forkserver_preload(["sim.planning.evaluate"])
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
-    try:
-        if "__file__" in saved:
-            del main.__dict__["__file__"]
-        if "__spec__" in saved:
-            main.__dict__["__spec__"] = None
+    with main_script_hidden():
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         list(pool.map(_ready, range(workers)))
-    finally:
-        if main is not None:
-            main.__dict__.update(saved)
     return pool
 
 
@@ -284,7 +234,6 @@ class Evaluator:
     ) -> Outcome:
         """Simulate every split on every replication; point ``i`` is ``splits[i]``."""
         scenarios = [split_scenario(self.base, s, self.source, overrides) for s in splits]
-        key = baseline_key(scenarios[0]) if scenarios else ""
         reps = tuple(int(r) for r in replications)
         first: dict[Any, int] = {}
         same_as = []  # the point whose simulation stands for each point
@@ -295,9 +244,7 @@ class Evaluator:
         per_split = max(1, math.ceil(2 * self.workers / max(1, len(runs)))) if self._pool else 1
         chunk = max(1, math.ceil(len(reps) / per_split))
         tasks = [
-            Task(i, scenarios[i], reps[j : j + chunk], key, self.source)
-            for i in runs
-            for j in range(0, len(reps), chunk)
+            Task(i, scenarios[i], reps[j : j + chunk], self.source) for i in runs for j in range(0, len(reps), chunk)
         ]
         results: list[TaskResult] = []
         with tqdm(total=len(tasks), desc=desc, unit="task", disable=not self.progress) as bar:
@@ -331,7 +278,7 @@ class Evaluator:
             static = pd.concat(
                 [static]
                 + [
-                    static[static["point"] == j].assign(point=i, allocated=lambda f, a=a: f["tier"].map(a).fillna(0.0))
+                    with_allocation(static[static["point"] == j].assign(point=i), a)
                     for (i, j), a in zip(copies, allocation, strict=True)
                 ]
             )

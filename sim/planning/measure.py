@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim.planning.curves import mean_ci
 from sim.planning.evaluate import KPIS, Outcome
+from sim.reporting.intervals import mean_ci
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Measured:
     label: str
     split: dict[str, float]
     kpis: pd.DataFrame  # index: replication, columns: KPIS
-    static: pd.DataFrame  # index: tier; allocated, spent, hired, candidates, cheapest_left
+    static: pd.DataFrame  # index: tier; sim.core.budget.spend_report's columns
 
     def mean(self, metric: str) -> float:
         return float(self.kpis[metric].mean())

@@ -92,7 +92,7 @@ def _probes(rec: Measured, cons, fees_max: float) -> tuple[list[str], list[dict[
     for t in cons.free:
         x = rec.split.get(t, 0.0)
         spent = float(rec.static.loc[t, "spent"])
-        left = float(rec.static.loc[t, "cheapest_left"])
+        left = float(rec.static.loc[t, "cheapest_unhired"])
         step = max(0.05 * fees_max, left if np.isfinite(left) else 0.0, cons.floor[t] if x == 0 else 0.0)
         if np.isfinite(left) and x + step <= cons.hi[t] + 1e-6:  # an unhired candidate remains
             labels.append(f"up {t}")

@@ -1,22 +1,28 @@
 """The plan's files: tables (CSV), figures and ``plan.html``, one self-contained page.
 
-The page embeds its images (base64 PNG) and styles, makes no request anywhere, and prints on
-one or two A4 pages. Every interval on it is a 95% interval of a mean over replications and
-covers simulation noise only, not the assumptions; the sensitivity section shows those.
+The page embeds its images (base64 PNG) and styles (``sim.reporting.html``), makes no request
+anywhere, and prints on one or two A4 pages. Every interval on it is a 95% interval of a mean
+over replications; it covers simulation noise only, or parameter uncertainty too when the
+scenario draws each replication's parameters (``sim.inference.draws.interval_note`` says which);
+the sensitivity section shows how assumptions move the answer.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 from pathlib import Path
 
 from sim import __version__
 from sim.core import tomlio
 from sim.core.files import replace_outputs
+from sim.inference.draws import interval_note
 from sim.planning import figures as fg
+from sim.reporting.html import CSS, escape, image, page, table
 from sim.reporting.outputs import resolved_toml
+
+# Names sim.planning.hire_report (branch "hire") imports from here; new code imports sim.reporting.html.
+__all__ = ["CSS", "_img", "_table", "recommendation_sentence", "render_html", "write_plan"]
+_img, _table = image, table
 
 UNITS = {
     "incremental_profit": "USD incremental profit",
@@ -50,6 +56,11 @@ def _split_words(split: dict[str, float], tiers: list[str]) -> str:
     return words + (f" (nothing in {', '.join(empty)})" if funded and empty else "")
 
 
+def covers(scenario) -> str:
+    """What the plan's intervals cover, in a few words (the page's last section says it in full)."""
+    return "simulation noise and parameter uncertainty" if scenario.uncertain.active else "simulation noise only"
+
+
 def recommendation_sentence(r) -> str:
     """The answer in one sentence (plus what is unspent and whether spending nothing is better)."""
     metric = r.gain["metric"]
@@ -66,7 +77,7 @@ def recommendation_sentence(r) -> str:
         total = f" of up to {usd(r.spec.total_max)}" if r.spec.total_max is not None else ""
         text = (
             f"Put {_split_words(r.recommended, tiers)}{total}: on {r.gain['replications']} fresh seeds this gives "
-            f"{gain} compared with the current split (95% CI, simulation noise only)"
+            f"{gain} compared with the current split (95% CI, {covers(r.scenario)})"
         )
         if r.gain["high"] < 0:
             text += (
@@ -94,36 +105,6 @@ def _unspent_why(r) -> str:
     if rows.empty:
         return "small remainders: only whole contracts are bought"
     return "; ".join(f"{row.tier}: {row.unspent_reason}" for row in rows.itertuples())
-
-
-def _img(path: Path | None, alt: str) -> str:
-    if path is None:
-        return ""
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
-
-
-CSS = """
-@page { size: A4; margin: 10mm; }
-body { font: 9pt/1.3 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 190mm;
-       margin: 0 auto; }
-h1 { font-size: 14pt; margin: 0 0 1mm; } h2 { font-size: 10.5pt; margin: 3mm 0 1mm; border-bottom: 1px solid #ccc; }
-.answer { background: #eef7ee; border-left: 4px solid #2ca02c; padding: 1.5mm 3mm; font-size: 10pt; margin: 1.5mm 0; }
-table { border-collapse: collapse; width: 100%; margin: 1mm 0; font-size: 7.8pt; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.4mm 1.2mm; text-align: right; }
-td { white-space: nowrap; } td:last-child { white-space: normal; }
-th:first-child, td:first-child { text-align: left; }
-img { max-width: 100%; display: block; margin: 1mm auto; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm; align-items: start; }
-.two img { width: 100%; }
-.small { font-size: 8pt; color: #555; } .page { break-before: page; }
-"""
 
 
 def _marginal_cell(row, which: str = "marginal_roi") -> str:
@@ -185,9 +166,9 @@ def render_html(r, figs: dict[str, Path]) -> str:
             sub = s[s["parameter"] == p].sort_values("value")
             gains = ", ".join(f"{v:g}: {num(g, True)}" for v, g in zip(sub["value"], sub["gain"], strict=True))
             rows.append([p, num(swing), gains])
-        sens_figure = "<div><h2>Assumptions that drive the numbers</h2>" + _img(figs.get("sensitivity"), "sensitivity")
+        sens_figure = "<div><h2>Assumptions that drive the numbers</h2>" + image(figs.get("sensitivity"), "sensitivity")
         sens = (
-            _table(
+            table(
                 ["assumed parameter (one at a time)", "swing of the recommendation", "gain over current at low, high"],
                 rows,
             )
@@ -200,7 +181,7 @@ def render_html(r, figs: dict[str, Path]) -> str:
         chosen = r.frontier[r.frontier["chosen"]].iloc[0]
         frontier = (
             "<div><h2>How much to spend</h2>"
-            + _img(figs.get("frontier"), "budget frontier")
+            + image(figs.get("frontier"), "budget frontier")
             + f"<p>The best split at each total; chosen total {usd(chosen['total'])} "
             + (
                 f"(marginal ROI must stay at or above {r.spec.min_roi:+.2f})"
@@ -218,37 +199,34 @@ def render_html(r, figs: dict[str, Path]) -> str:
         )
     c = r.counts
     target = f" of {usd(r.spec.total_max)} at most" if r.spec.total_max is not None else ""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>wom plan: {html.escape(sc.name)}</title>
-<style>{CSS}</style></head><body>
-<h1>Budget plan: {html.escape(sc.name)}</h1>
-<p class="small">{html.escape(sc.description)} Objective: {html.escape(r.spec.objective)}; money for influencer fees
+    body = f"""<h1>Budget plan: {escape(sc.name)}</h1>
+<p class="small">{escape(sc.description)} Objective: {escape(r.spec.objective)}; money for influencer fees
 {usd(r.fees)}{target}. Scenario hash {sc.content_hash()}, seed {sc.seed}, wom {__version__}.</p>
-<p class="answer" id="recommendation">{html.escape(r.sentence)}</p>
+<p class="answer" id="recommendation">{escape(r.sentence)}</p>
 <h2>Current and recommended split</h2>
-{_table(["tier", "current USD (share)", "recommended USD (share)", "spent", "unspent", "hired/ candidates", "bounds USD", "marginal ROI, last step in", "marginal ROI, next step"], alloc_rows)}
+{table(["tier", "current USD (share)", "recommended USD (share)", "spent", "unspent", "hired/ candidates", "bounds USD", "marginal ROI, last step in", "marginal ROI, next step"], alloc_rows)}
 <p class="small">Marginal ROI: extra incremental profit per extra USD (0 = break-even) of the last step into the tier and
 of one more step, with 95% CIs. Last step above 0 and next below: the optimum lies between (equal across tiers inside
 their bounds).</p>
 <h2>Options on fresh seeds</h2>
-{_table(["option", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", f"vs current: {metric.replace('_', ' ')} [95% CI]"], opt_rows)}
-<div class="two">{_img(figs.get("options"), "options")}{_img(figs.get("marginal"), "marginal ROI")}</div>
+{table(["option", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", f"vs current: {metric.replace('_', ' ')} [95% CI]"], opt_rows)}
+<div class="two">{image(figs.get("options"), "options")}{image(figs.get("marginal"), "marginal ROI")}</div>
 <h2>Response curves</h2>
-{_img(figs.get("curves"), "response curves")}
-{_table(["tier", "saturates at", "why"], sat_rows)}
+{image(figs.get("curves"), "response curves")}
+{table(["tier", "saturates at", "why"], sat_rows)}
 <div class="two">{frontier}{sens_figure + "</div>" if sens_figure else ""}</div>
 {sens}
 <h2>What the numbers cover</h2>
-<p class="small">Every interval is a 95% confidence interval of a mean over simulated replications: it covers simulation
-noise only, not doubt about the model's assumptions. Differences are paired (the same replications for every split:
+<p class="small" id="covers">Every interval is a Student t 95% confidence interval of a mean over simulated replications
+(counts clipped at 0). {escape(interval_note(sc))} Differences are paired (the same replications for every split:
 common random numbers). The search used replications 0-{r.spec.replications - 1} of seed {sc.seed}; the verification
 re-ran current, recommended and best single-tier splits on {r.spec.verify_replications} fresh replications
 ({r.spec.verify_from}-{r.spec.verify_from + r.spec.verify_replications - 1}), because the best of many noisy
 estimates is biased upward (the optimiser's curse). Unspent money: a tier spends only whole contracts, and only while
 candidates remain. {c["evaluations"]} splits evaluated, {c["campaign_runs"]} campaign runs and {c["baseline_runs"]}
 no-campaign runs ({c["cpu_seconds"]:.0f} CPU seconds of simulation), {c["seconds"]:.0f} s on {c["workers"]} worker(s).</p>
-</body></html>
 """
+    return page(f"wom plan: {sc.name}", body)
 
 
 def write_plan(r, out: Path) -> Path:

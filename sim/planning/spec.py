@@ -185,8 +185,8 @@ def with_options(spec: PlanSpec, source: str, **options: Any) -> PlanSpec:
 class Constraints:
     """Allowed money per tier, in USD, for one amount of influencer fees.
 
-    A tier may hold 0 or at least ``floor`` (one post at the tier's smallest account: less
-    than that cannot buy anything and the scenario refuses it).
+    A tier may hold 0 or at least ``floor`` (its nominal cheapest contract, ``Scenario.contract_floor``:
+    less than that cannot buy anything and the scenario refuses it).
     """
 
     tiers: list[str]
@@ -232,11 +232,9 @@ def constraints(spec: PlanSpec, scenario: Scenario, fees: float, source: str = "
     names = scenario.tiers.names
     current = scenario.tier_allocation()
     scale = fees if spec.unit == "share" else 1.0
-    lo, hi, fixed, floor = {}, {}, {}, {}
+    lo, hi, fixed, floor = {}, {}, {}, scenario.contract_floor()
     for t in names:
         b = spec.tiers.get(t, TierBounds())
-        tier = scenario.tiers.table[t]
-        floor[t] = tier.followers_min * tier.cost_per_follower
         if scenario.marketplace.candidates.get(t, 0) == 0:
             if b.fixed not in (None, 0.0, "current") or (b.min or 0) > 0:
                 raise InputError(
@@ -251,7 +249,7 @@ def constraints(spec: PlanSpec, scenario: Scenario, fees: float, source: str = "
                     source,
                     f"{PLAN_TABLE}.tiers.{t}.fixed",
                     b.fixed,
-                    f"{fixed[t]:,.0f} USD is below one post's cost in tier {t} ({floor[t]:,.0f} USD); use 0 or more",
+                    f"{fixed[t]:,.0f} USD is below one contract's cost in tier {t} ({floor[t]:,.0f} USD); use 0 or more",
                 )
             lo[t] = hi[t] = fixed[t]
             continue
@@ -262,7 +260,7 @@ def constraints(spec: PlanSpec, scenario: Scenario, fees: float, source: str = "
                 source,
                 f"{PLAN_TABLE}.tiers.{t}.min",
                 b.min,
-                f"{lo[t]:,.0f} USD is below one post's cost in tier {t} ({floor[t]:,.0f} USD); use 0 or more",
+                f"{lo[t]:,.0f} USD is below one contract's cost in tier {t} ({floor[t]:,.0f} USD); use 0 or more",
             )
     for t in spec.tiers:
         if t not in names:

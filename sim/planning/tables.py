@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from sim.planning.curves import unspent_reason
+from sim.core.budget import unspent_reason
 from sim.planning.measure import Measured, marginal, paired
 
 
@@ -37,7 +37,7 @@ def allocation_table(sc, spec, cons, current_m, rec_m, curves, probes) -> pd.Dat
                 float(rec_m.static.loc[t, "spent"]),
                 int(rec_m.static.loc[t, "hired"]),
                 int(rec_m.static.loc[t, "candidates"]),
-                float(rec_m.static.loc[t, "cheapest_left"]),
+                float(rec_m.static.loc[t, "cheapest_unhired"]),
             ),
             "hired": int(rec_m.static.loc[t, "hired"]),
             "candidates": int(rec_m.static.loc[t, "candidates"]),

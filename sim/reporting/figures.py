@@ -63,17 +63,35 @@ def sources_figure(daily: pd.DataFrame, sources: list[str], path: Path) -> Path:
     return _save(fig, path)
 
 
+# (column, title, axis label) of each panel. A tier's ROI is its incremental profit (its share of
+# incremental adopters x unit margin, less its spend) over its spend: spend is subtracted once.
+TIER_PANELS = [
+    ("spend", "Spend by tier", "USD"),
+    ("incremental_adopters", "Incremental adopters by tier", "people"),
+    ("roi", "ROI by tier (average over its spend)", "incremental profit / spend"),
+]
+
+
+def short_note(row) -> str:
+    """A few words under a tier's ROI bar when its money ran out of candidates or was not spent."""
+    if (
+        row.get("allocated", 0) > 0
+        and row.get("candidates", 1) > 0
+        and row.get("influencers", 0) >= row.get("candidates", 1)
+    ):
+        return "all hired"
+    if row.get("allocated", 0) > 0 and row.get("unspent", 0) >= max(0.5, 0.05 * row["allocated"]):
+        return f"{row['unspent']:,.0f} unspent"
+    return ""
+
+
 def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
     order = list(dict.fromkeys(tiers["tier"]))
-    panels = [
-        ("spend", "Spend by tier", "USD"),
-        ("incremental_adopters", "Incremental adopters by tier", "people"),
-        ("roi", "ROI by tier", "(incremental profit - spend) / spend"),
-    ]
-    g = tiers.astype({col: float for col, _, _ in panels}).groupby("tier")  # object columns when nobody was hired
+    g = tiers.astype({col: float for col, _, _ in TIER_PANELS}).groupby("tier")  # object columns when nobody was hired
     margins = {"left": 0.06, "right": 0.99, "bottom": 0.2, "top": 0.86, "wspace": 0.32}
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), gridspec_kw=margins)
-    for ax, (col, title, unit) in zip(axes, panels, strict=True):
+    first = tiers.drop_duplicates("tier").set_index("tier").reindex(order)
+    for ax, (col, title, unit) in zip(axes, TIER_PANELS, strict=True):
         mean = g[col].mean().reindex(order)
         low, high = g[col].quantile(0.025).reindex(order), g[col].quantile(0.975).reindex(order)
         err = np.clip(np.nan_to_num(np.vstack([mean - low, high - mean])), 0, None)
@@ -81,6 +99,8 @@ def tiers_figure(tiers: pd.DataFrame, path: Path) -> Path:
         ax.set(title=title, xlabel="tier", ylabel=unit)
         if col == "roi":
             ax.axhline(0, color="black", lw=0.8)
+            notes = [short_note(first.loc[tier]) for tier in order]
+            ax.set_xticks(range(len(order)), [f"{t}\n{n}" if n else t for t, n in zip(order, notes, strict=True)])
         ax.grid(alpha=0.3, axis="y")
     fig.legend([bars], ["mean over replications; whiskers: 95% range"], loc="lower center", fontsize=8)
     fig.suptitle("Tiers (incremental adopters allocated by direct conversions)")

@@ -1,5 +1,10 @@
 """KPIs of one replication (campaign against its no-campaign counterfactual) and their
-summaries across replications: mean, 95% confidence interval of the mean, 95% range."""
+summaries across replications: estimate, 95% confidence interval, 95% range of outcomes.
+
+Counts are summarised by their mean (interval clipped at their natural bounds); ratios of money
+to an outcome (ROI, CPA, CPE, CPM) by the ratio of totals over all replications, so a
+replication with no lift is never dropped (``sim.reporting.intervals``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,16 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
 from sim.core import rules
 from sim.core.records import RunRecords
+from sim.reporting.intervals import (
+    Interval,
+    mean_interval,
+    outcome_range,
+    ratio_interval,
+    ratio_outcomes,
+)
 
 KPI_UNITS = {
     "adopters": "people",
@@ -20,6 +31,7 @@ KPI_UNITS = {
     "incremental_revenue": "USD",
     "incremental_profit": "USD",
     "spend": "USD",
+    "unspent": "USD",
     "roi": "ratio",
     "cpa": "USD per incremental adopter",
     "attributed_cpa": "USD per attributed sale",
@@ -31,6 +43,30 @@ KPI_UNITS = {
     "engagements": "engagements",
     "attributed_sales": "people",
     "nps": "points",
+}
+
+INF = math.inf
+# Natural bounds of each KPI: an interval never reaches past them (counts are never negative).
+KPI_BOUNDS = {
+    "adopters": (0.0, INF),
+    "baseline_adopters": (0.0, INF),
+    "revenue": (0.0, INF),
+    "spend": (0.0, INF),
+    "unspent": (0.0, INF),
+    "reach": (0.0, INF),
+    "reach_overlap": (1.0, INF),
+    "impressions": (0.0, INF),
+    "engagements": (0.0, INF),
+    "attributed_sales": (0.0, INF),
+    "nps": (-100.0, 100.0),
+}
+# Ratio KPIs: (numerator, denominator, scale, the denominator in words), summarised as ratios of totals.
+RATIOS = {
+    "roi": ("incremental_profit", "spend", 1.0, "spend"),
+    "cpa": ("spend", "incremental_adopters", 1.0, "incremental adopters"),
+    "attributed_cpa": ("spend", "attributed_sales", 1.0, "attributed sales"),
+    "cpe": ("spend", "engagements", 1.0, "engagements"),
+    "cpm": ("spend", "impressions", 1000.0, "impressions"),
 }
 
 
@@ -77,13 +113,20 @@ def replication_kpis(campaign: RunRecords, baseline: RunRecords, price: float, m
     }
 
 
-def tier_rows(campaign: RunRecords, allocation: dict[str, float], incremental: float, margin: float) -> pd.DataFrame:
+def tier_rows(
+    campaign: RunRecords,
+    allocation: dict[str, float],
+    incremental: float,
+    margin: float,
+    money: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per-tier totals of one replication.
 
     ``reach`` counts distinct people reached by the tier's posts; ``reach_overlap`` is the sum
     of its influencers' own reach over that (1: no two audiences overlap). Incremental adopters
     are allocated to tiers in proportion to the adopters each tier's posts converted directly
-    (one counterfactual cannot separate tiers any finer).
+    (one counterfactual cannot separate tiers any finer). ``money``: the world's
+    ``sim.core.budget.spend_report``, whose unspent money, candidates and reasons are added.
     """
     names = list(campaign.tier_reach.index)
     infl = campaign.influencers
@@ -109,33 +152,35 @@ def tier_rows(campaign: RunRecords, allocation: dict[str, float], incremental: f
     out["cpe"] = ratio(spend, out["engagements"])
     out["cpm"] = ratio(1000 * spend, out["impressions"])
     out["cpa"] = ratio(spend, out["incremental_adopters"])
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    if money is not None:
+        extra = money.set_index("tier")[["unspent", "candidates", "cheapest_unhired", "unspent_reason"]]
+        frame = frame.join(extra, on="tier")
+    return frame
 
 
-def ci95_halfwidth(sd, n):
-    """Half-width of the Student-t 95% confidence interval of a mean (n >= 2)."""
-    return stdtrit(np.maximum(np.asarray(n) - 1, 1), 0.975) * sd / np.sqrt(n)
+def summarize(values: pd.Series, bounds: tuple[float, float] = (-INF, INF)) -> dict:
+    """Mean, 95% CI of the mean (Student t, clipped at ``bounds``) and the 2.5-97.5% range."""
+    return _as_summary(mean_interval(values.to_numpy(dtype=float), bounds), outcome_range(values))
 
 
-def summarize(values: pd.Series) -> dict[str, float]:
-    """Mean, 95% confidence interval of the mean (Student t) and the 2.5-97.5% range."""
-    v = values.dropna().to_numpy(dtype=float)
-    if v.size == 0:
-        return {
-            "mean": math.nan,
-            "ci95_low": math.nan,
-            "ci95_high": math.nan,
-            "p2_5": math.nan,
-            "p97_5": math.nan,
-            "n": 0,
-        }
-    mean = float(v.mean())
-    half = float(ci95_halfwidth(v.std(ddof=1), v.size)) if v.size > 1 else math.nan
-    return {
-        "mean": mean,
-        "ci95_low": mean - half,
-        "ci95_high": mean + half,
-        "p2_5": float(np.percentile(v, 2.5)),
-        "p97_5": float(np.percentile(v, 97.5)),
-        "n": int(v.size),
-    }
+def _as_summary(interval: Interval, spread: tuple[float, float]) -> dict:
+    return {**interval.as_dict(), "p2_5": spread[0], "p97_5": spread[1]}
+
+
+def kpi_interval(kpis: pd.DataFrame, key: str) -> Interval:
+    """The 95% interval of one KPI over the replications in ``kpis`` (a ratio of totals for ratio KPIs)."""
+    if key in RATIOS and {RATIOS[key][0], RATIOS[key][1]} <= set(kpis.columns):
+        num, den, scale, what = RATIOS[key]
+        return ratio_interval(kpis[num], kpis[den], scale, what=what)
+    return mean_interval(kpis[key].to_numpy(dtype=float), KPI_BOUNDS.get(key, (-INF, INF)))
+
+
+def kpi_summary(kpis: pd.DataFrame, key: str) -> dict:
+    """Estimate, 95% CI and 95% range of outcomes of one KPI over the replications in ``kpis``."""
+    if key in RATIOS and {RATIOS[key][0], RATIOS[key][1]} <= set(kpis.columns):
+        num, den, scale, _ = RATIOS[key]
+        spread = outcome_range(ratio_outcomes(kpis[num], kpis[den], scale))
+    else:
+        spread = outcome_range(kpis[key])
+    return _as_summary(kpi_interval(kpis, key), spread)

@@ -11,11 +11,16 @@ from pathlib import Path
 from sim import __version__
 from sim.core import tomlio
 from sim.core.files import replace_outputs
+from sim.inference.draws import interval_note
+from sim.reporting.intervals import INTERVALS_NOTE
 
 RUN_KIND = "run"  # the owner marker's kind for wom run's folders
 
 
 def _clean(obj):
+    """JSON has no NaN or infinity: an undefined value is null, an open interval end "inf"/"-inf"."""
+    if isinstance(obj, float) and math.isinf(obj):
+        return "inf" if obj > 0 else "-inf"
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
@@ -46,7 +51,7 @@ def write_run_files(results, folder: Path) -> Path:
     """A run's tables, summary, resolved scenario, figures and report, into ``folder`` (a staging
     folder of ``replace_outputs``: nothing here checks or replaces anything)."""
     from sim.reporting.figures import make_figures
-    from sim.reporting.report import write_report
+    from sim.reporting.report import render_html, spend_warnings, write_report
 
     folder.mkdir(parents=True, exist_ok=True)
     sc = results.scenario
@@ -57,7 +62,10 @@ def write_run_files(results, folder: Path) -> Path:
         "replications": sc.replications,
         "version": __version__,
         "units": {"people": "real market members (simulated consumers x scale)", "money": "USD"},
+        "intervals": {"cover": interval_note(sc), "method": INTERVALS_NOTE},
         "kpis": results.summary,
+        "budget": {"total": sc.budget.total, "tiers": results.spend.to_dict(orient="records")},
+        "warnings": spend_warnings(results),
     }
     (folder / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
     results.daily.to_csv(folder / "daily.csv", index=False)
@@ -67,4 +75,5 @@ def write_run_files(results, folder: Path) -> Path:
     (folder / "scenario.resolved.toml").write_text(resolved_toml(sc))
     figures = make_figures(results, folder / "figures")
     write_report(results, folder / "report.md", figures)
+    (folder / "report.html").write_text(render_html(results, figures), encoding="utf-8")
     return folder

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from sim import __version__
 from sim.core import limits
+from sim.core.budget import spend_report, unspent_words
 from sim.core.engine import ConsumerState
 from sim.core.errors import InputError
 from sim.core.model import ENGINES, Engine, InfluenceModel
@@ -31,7 +32,7 @@ from sim.core.records import RunRecords
 from sim.core.scenario import Scenario, as_scenario
 from sim.core.world import World
 from sim.inference.draws import for_replication
-from sim.reporting.metrics import replication_kpis, summarize, tier_rows
+from sim.reporting.metrics import kpi_summary, replication_kpis, tier_rows
 
 # Scenario keys only the campaign reads (the no-campaign world has no influencers and no referral
 # programme; price and margin only enter the KPIs). Everything else is part of the cache key.
@@ -129,6 +130,12 @@ class Replication:
     tiers: pd.DataFrame
     influencers: pd.DataFrame
     final_state: ConsumerState
+    spend: pd.DataFrame  # sim.core.budget.spend_report of the world: the same in every replication
+
+    @property
+    def unspent_reason(self) -> str:
+        """Where money was left and why, in words (``sim.core.budget.unspent_words``)."""
+        return unspent_words(self.spend)
 
 
 def run_replication(
@@ -151,11 +158,13 @@ def run_replication(
     baseline = baselines.records(scenario, world, replication, engine)
     m = scenario.market
     kpis = replication_kpis(campaign, baseline, m.price, m.unit_margin)
+    kpis["unspent"] = scenario.budget.total - kpis["spend"]
     daily = pd.concat(
         [campaign.daily.assign(world="campaign"), baseline.daily.assign(world="baseline")], ignore_index=True
     )
-    tiers = tier_rows(campaign, scenario.tier_allocation(), kpis["incremental_adopters"], m.unit_margin)
-    return Replication(daily, kpis, tiers, campaign.influencers, campaign.state)
+    spend = spend_report(world)
+    tiers = tier_rows(campaign, scenario.tier_allocation(), kpis["incremental_adopters"], m.unit_margin, spend)
+    return Replication(daily, kpis, tiers, campaign.influencers, campaign.state, spend)
 
 
 @dataclass
@@ -172,13 +181,21 @@ class Results:
 
     @property
     def summary(self) -> dict:
-        """KPI -> mean, 95% CI of the mean, 95% range over replications."""
-        return {k: summarize(self.kpis[k]) for k in self.kpis.columns if k not in ID_COLUMNS}
+        """KPI -> estimate (``mean``; a ratio of totals for ratios), 95% CI, 95% range over
+        replications, and how the interval was made (``sim.reporting.metrics.kpi_summary``)."""
+        return {k: kpi_summary(self.kpis, k) for k in self.kpis.columns if k not in ID_COLUMNS}
+
+    @property
+    def spend(self) -> pd.DataFrame:
+        """Per tier: allocated, spent, unspent and why (the world's ``spend_report``)."""
+        return spend_report(self.world)
 
     def tier_summary(self) -> pd.DataFrame:
-        """Per-tier means over replications."""
-        cols = [c for c in self.tiers.columns if c not in (*ID_COLUMNS, "tier")]
-        return self.tiers.groupby("tier", sort=False)[cols].mean().reset_index()
+        """Per-tier means over replications (words, the same in every replication, kept as they are)."""
+        rest = [c for c in self.tiers.columns if c not in (*ID_COLUMNS, "tier")]
+        numbers = [c for c in rest if pd.api.types.is_numeric_dtype(self.tiers[c])]
+        how = {c: "mean" if c in numbers else "first" for c in rest}
+        return self.tiers.groupby("tier", sort=False).agg(how).reset_index()
 
     def write(self, out_dir):
         """Write every output file to ``out_dir`` atomically; returns the directory."""
@@ -244,4 +261,12 @@ def run(
     return Results(scenario, daily_frame, pd.DataFrame(kpis), tidy(tiers), tidy(infl), world, final_state)
 
 
-__all__ = ["BASELINES", "BaselineCache", "Results", "baseline_key", "run", "run_replication", "__version__"]
+__all__ = [
+    "BASELINES",
+    "BaselineCache",
+    "Results",
+    "baseline_key",
+    "run",
+    "run_replication",
+    "__version__",
+]
