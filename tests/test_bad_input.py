@@ -281,9 +281,11 @@ DEGENERATE = {
         "Nothing to spend",
     ),
     "nothing_affordable": (
-        "[market]\nconsumers = 50\npopulation = 5000\ndays = 5\n[budget]\ntotal = 12.0\nsplit = { nano = 1.0 }\n"
+        "[market]\nconsumers = 50\npopulation = 5000\ndays = 5\n[budget]\ntotal = 10.5\nsplit = { nano = 1.0 }\n"
         "[tiers.nano]\nfollowers_min = 1000\nfollowers_max = 1001\ncost_per_follower = 0.01\n"
-        "[contracts]\nposts = 5\ninterval_days = 1\n",  # a post costs ~10 USD: 5 of them never fit in 12
+        "[marketplace]\ncandidates = { nano = 1 }\n[contracts]\nposts = 1\n",
+        # a post costs 10 USD nominally (so 10.5 USD passes the check), but the one candidate's fee,
+        # spread around the nominal one, is 15.40 USD: nothing fits
         "Nothing could be spent",
     ),
 }

@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 
 from sim import __version__  # noqa: E402
 from sim.inference.draws import SIMPLIFICATIONS, WEIGHT  # noqa: E402
+from sim.reporting.html import embed_images, page  # noqa: E402
 
 BAND = (5, 95)  # the predictive band: 90% of simulations
 
@@ -290,15 +291,12 @@ def write_report(cal, folder: Path) -> Path:
     progress_figure(cal.fit.populations, figures / "progress.png")
     text = report_text(cal, table, sales)
     (folder / "report.md").write_text(text)
-    (folder / "report.html").write_text(_html(text, f"Calibration: {cal.scenario.name}"))
+    (folder / "report.html").write_text(_html(text, f"Calibration: {cal.scenario.name}", folder), encoding="utf-8")
     return folder / "report.md"
 
 
-def _html(text: str, title: str) -> str:
-    import html
-
+def _html(text: str, title: str, folder: Path) -> str:
+    """report.md as one self-contained page (styles inline, figures embedded: ``sim.reporting.html``)."""
     import markdown
 
-    body = markdown.markdown(text, extensions=["tables"])
-    style = "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}img{max-width:100%}"
-    return f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><style>{style}</style>\n{body}\n"
+    return page(title, embed_images(markdown.markdown(text, extensions=["tables"]), folder))

@@ -20,6 +20,7 @@ table { border-collapse: collapse; width: 100%; margin: 1mm 0; font-size: 7.8pt;
 th, td { border-bottom: 1px solid #ddd; padding: 0.4mm 1.2mm; text-align: right; }
 td { white-space: nowrap; } td:last-child { white-space: normal; }
 th:first-child, td:first-child { text-align: left; }
+.words td:last-child, .words th:last-child { text-align: left; }
 img { max-width: 100%; display: block; margin: 1mm auto; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm; align-items: start; }
 .two img { width: 100%; }
@@ -31,12 +32,14 @@ def escape(text: object) -> str:
     return html.escape(str(text))
 
 
-def image(path: Path | None, alt: str) -> str:
-    """An ``<img>`` holding the PNG at ``path`` itself (base64); "" without a path."""
+def image(path: Path | None, alt: str, width: str | None = None) -> str:
+    """An ``<img>`` holding the PNG at ``path`` itself (base64), ``width`` wide (CSS, e.g. "60%");
+    "" without a path."""
     if path is None:
         return ""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+    style = f' style="width: {escape(width)}"' if width else ""
+    return f'<img alt="{escape(alt)}"{style} src="data:image/png;base64,{data}">'
 
 
 def table(head: list[str], rows: list[list[str]], cls: str = "") -> str:

@@ -186,14 +186,22 @@ def ratio_difference(num_a, den_a, num_b, den_b, scale: float = 1.0) -> Interval
 
 
 def outcome_range(values) -> tuple[float, float]:
-    """2.5% and 97.5% percentiles of single outcomes (NaN left out; +inf counts as the largest)."""
-    v = np.asarray(values, dtype=float)
+    """2.5% and 97.5% percentiles of single outcomes (linear interpolation; NaN left out). An
+    infinite outcome (money spent for no lift) makes any percentile that reaches it infinite."""
+    v = np.sort(np.asarray(values, dtype=float))
     v = v[~np.isnan(v)]
     if v.size == 0:
         return math.nan, math.nan
-    big = np.finfo(float).max
-    lo, hi = np.percentile(np.where(np.isposinf(v), big, v), [2.5, 97.5])
-    return (math.inf if lo >= big else float(lo)), (math.inf if hi >= big else float(hi))
+    ends = []
+    for q in (0.025, 0.975):
+        at = q * (v.size - 1)
+        lo, hi = int(math.floor(at)), int(math.ceil(at))
+        a, b = float(v[lo]), float(v[hi])
+        if lo == hi or a == b or math.isinf(a):
+            ends.append(a)
+        else:
+            ends.append(b if math.isinf(b) else a + (b - a) * (at - lo))
+    return ends[0], ends[1]
 
 
 def ratio_outcomes(numerator, denominator, scale: float = 1.0) -> np.ndarray:

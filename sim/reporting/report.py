@@ -387,7 +387,10 @@ def render_html(results, figures: dict[str, Path]) -> str:
     head, rows, notes = kpi_rows(results.summary)
     warnings = "".join(f'<p class="warning">Warning: {h.escape(w)}.</p>' for w in spend_warnings(results))
     degenerate_notes = "".join(f'<p class="warning">{h.escape(n.replace("**", ""))}</p>' for n in degenerate(results))
-    pictures = [h.image(figures.get(k), FIGURE_CAPTIONS[k]) for k in FIGURE_CAPTIONS if k in figures]
+    pair = "".join(h.image(figures.get(k), FIGURE_CAPTIONS[k]) for k in ("adoption", "sources") if k in figures)
+    wide = h.image(figures.get("tiers"), FIGURE_CAPTIONS["tiers"]) + h.image(
+        figures.get("network"), FIGURE_CAPTIONS["network"], width="40%"
+    )
     body = f"""<h1>wom report: {h.escape(sc.name)}</h1>
 <p class="small">{h.escape(sc.description)} {h.escape(provenance(results).replace("`", ""))}</p>
 <p class="answer" id="answer">{h.escape(answer(results))}</p>
@@ -396,12 +399,13 @@ def render_html(results, figures: dict[str, Path]) -> str:
 {h.table(head, rows)}
 <p class="small">{h.escape("; ".join(notes))}</p>
 <h2>Budget: spent, unspent and why</h2>
-{h.table(*money_rows(results))}
+{h.table(*money_rows(results), cls="words")}
 <h2>Tiers (means over replications)</h2>
-{h.table(*tier_rows_text(results))}
+{h.table(*tier_rows_text(results), cls="words")}
 <p class="small">{h.escape(ROI_NOTE.replace("`", ""))}</p>
 <h2>Figures</h2>
-<div class="two">{"".join(pictures)}</div>
+<div class="two">{pair}</div>
+{wide}
 <h2>What the numbers cover</h2>
 <p class="small" id="covers">{h.escape(interval_note(sc))} {h.escape(INTERVALS_NOTE)} People are real market
 members (simulated consumers x scale). Each replication simulates the market with and without the campaign on the
