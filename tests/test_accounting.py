@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.special import stdtrit
 
@@ -81,8 +81,14 @@ def test_ratio_interval_with_constant_spend_inverts_the_lift_interval():
     st.lists(st.floats(50, 500), min_size=3, max_size=8),
     st.lists(st.floats(-5, 40), min_size=3, max_size=8),
 )
+@example(spend=[145.0, 50.0, 50.0], lift=[1.0, 0.0, 0.0])
 def test_fieller_interval_is_the_set_a_t_test_does_not_reject(spend, lift):
-    """R is inside iff |mean(x - R y)| <= t x sd(x - R y) / sqrt(n): checked on a grid of R."""
+    """R is accepted iff |mean(x - R y)| <= t x sd(x - R y) / sqrt(n). Bounded interval: exactly the
+    accepted set on a grid of R. Unbounded (the lift's CI includes 0): the accepted set can be two
+    rays, (-inf, r1] u [r2, inf); the interval [low, inf) holds every accepted R >= 0 and its low end
+    is 0 or accepted itself, so the gap (r1, r2) is the only place it may hold a rejected R.
+    (Hypothesis found spend 145, 50, 50 with lift 1, 0, 0: rays up to 49.6 and from 123.3; the
+    interval once reported only [123.3, inf), leaving out the accepted 0-49.6.)"""
     n = min(len(spend), len(lift))
     x, y = np.array(spend[:n]), np.array(lift[:n])
     iv = ratio_interval(x, y)
@@ -90,12 +96,31 @@ def test_fieller_interval_is_the_set_a_t_test_does_not_reject(spend, lift):
         assert math.isnan(iv.estimate)
         return
     t = float(stdtrit(n - 1, 0.975))
-    for r in np.linspace(iv.estimate * 0.2, iv.estimate * 5, 41):
+
+    def accepted(r: float) -> bool:
         d = x - r * y
-        accepted = abs(d.mean()) <= t * d.std(ddof=1) / math.sqrt(n) + 1e-9
+        return abs(d.mean()) <= t * d.std(ddof=1) / math.sqrt(n) + 1e-9
+
+    def at_edge(r: float) -> bool:  # rounding decides right at an end
+        return min(abs(r - iv.low), abs(r - iv.high)) < 1e-6 * max(1.0, abs(r))
+
+    for r in np.linspace(0.0, iv.estimate * 5, 61):
         inside = iv.low - 1e-6 * abs(r) <= r <= iv.high + 1e-6 * abs(r)
-        if accepted != inside:  # only at the edge of the interval, where rounding decides
-            assert min(abs(r - iv.low), abs(r - iv.high)) < 1e-6 * max(1.0, abs(r)), (r, iv)
+        if accepted(r) and not inside:
+            assert at_edge(r), (r, iv)
+        if inside and not accepted(r) and not iv.unbounded:
+            assert at_edge(r), (r, iv)
+    if iv.unbounded:
+        assert iv.low == 0 or accepted(iv.low * (1 + 1e-9)), iv
+
+
+def test_fieller_unbounded_interval_keeps_the_cheap_ray():
+    """Spend 145, 50, 50 with lift 1, 0, 0: the t-test accepts R <= 49.6 and R >= 123.3 (the lift's CI
+    includes 0), so R = 30 is plausible and the interval is [0, inf), not [123.3, inf)."""
+    iv = ratio_interval([145.0, 50.0, 50.0], [1.0, 0.0, 0.0])
+    assert iv.estimate == 245 and iv.low == 0 and iv.unbounded and "unbounded above" in iv.note
+    d = np.array([145.0, 50.0, 50.0]) - 30 * np.array([1.0, 0.0, 0.0])
+    assert abs(d.mean()) <= stdtrit(2, 0.975) * d.std(ddof=1) / math.sqrt(3)  # 30 is accepted
 
 
 def test_a_run_reports_cpa_as_spend_over_lift_with_no_replication_dropped():

@@ -223,9 +223,12 @@ def spending_less(metric: str, lead: float, d_spend: float, adopters: Interval, 
     if not d_spend <= -0.5:
         return ""
     less = f"{best} spends {-d_spend:,.0f} USD less than {runner_up}"
-    sold = f"{fmt_number(adopters.estimate)} incremental adopters [{fmt_number(adopters.low)}, {fmt_number(adopters.high)}]"
+    sold = (
+        f"incremental adopters {best} - {runner_up}: {fmt_number(adopters.estimate)} "
+        f"[{fmt_number(adopters.low)}, {fmt_number(adopters.high)}]"
+    )
     if metric == "incremental_profit" and lead > 0 and -d_spend >= lead:
-        return f"its whole lead comes from spending less: {less}, and sells {sold} compared with it"
+        return f"its whole lead comes from spending less: {less}; {sold}"
     if metric == "incremental_profit" and lead > 0:
         return f"{-d_spend:,.0f} USD of its {lead:,.0f} USD lead comes from spending less ({less}; {sold})"
     return f"{less} ({sold}): part of any ratio's or profit's lead comes from the money it does not spend"

@@ -130,9 +130,10 @@ def ratio_interval(numerator, denominator, scale: float = 1.0, *, what: str = "d
     """``scale x sum(numerator) / sum(denominator)`` over all replications, with Fieller's 95% interval.
 
     Fieller: R is inside when the t-test of mean(numerator - R x denominator) = 0 does not reject
-    it. Bounded when the denominator's own t-interval excludes 0; else unbounded above (a
-    positive-cost ratio can be arbitrarily large), with the finite lower bound Fieller gives where
-    it exists. No estimate (NaN) when the denominator's total is not positive.
+    it. Bounded when the denominator's own t-interval excludes 0; else the set is unbounded and
+    the interval is ``[low, inf)``: for a cost ratio (numerator never negative) ``low`` is the
+    smallest non-negative R the test does not reject (0 when the set reaches 0), else -inf. No
+    estimate (NaN) when the denominator's total is not positive.
 
     >>> iv = ratio_interval([100.0, 100.0, 100.0], [0.0, 2.0, 4.0])  # a replication without lift
     >>> iv.estimate, iv.high  # 300 / 6, and the lift's interval includes 0
@@ -157,13 +158,16 @@ def ratio_interval(numerator, denominator, scale: float = 1.0, *, what: str = "d
     if a > 0:
         roots = sorted(((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)))
         return Interval(estimate, float(roots[0]), float(roots[1]), n, "fieller")
-    # The denominator's interval includes 0: the set is unbounded. Keep the finite lower end of
-    # the piece holding the estimate, when there is one.
+    # The denominator's interval includes 0: the set is unbounded, (-inf, r1] u [r2, inf) or the whole
+    # line. A cost ratio (no negative numerator) below 0 means "no lift", which the open upper end
+    # already stands for; so report the smallest [low, inf) holding the set's non-negative part,
+    # a hull that keeps a gap (r1, r2) inside when r1 > 0. Otherwise nothing bounds it below.
     low = -math.inf
-    if a < 0 and b * b - 4 * a * c > 0:
-        upper_root = max((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a))
-        if estimate >= upper_root:
-            low = float(upper_root)
+    if (x >= 0).all():
+        low = 0.0
+        if a < 0 and b * b - 4 * a * c > 0:
+            r1, r2 = sorted(((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)))
+            low = 0.0 if r1 >= 0 else max(float(r2), 0.0)
     return Interval(estimate, low, math.inf, n, "fieller", f"unbounded above: the 95% CI of {what} includes 0")
 
 
