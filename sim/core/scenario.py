@@ -121,9 +121,9 @@ class Scenario(Section):
                 f"amounts sum to {total_split:g} USD, more than budget.total less referral.budget @budget.split"
             )
         object.__setattr__(self.budget, "split", split)
-        posts = contract_posts(self.contracts, self.market.days)
+        posts, floor = contract_posts(self.contracts, self.market.days), self.contract_floor()
         for name, amount in self.tier_allocation().items():
-            cheapest = self.contract_floor()[name]
+            cheapest = floor[name]
             if 0 < amount < cheapest - 0.005:  # a cent of tolerance for shares like 1 - 0.9
                 tier = self.tiers.table[name]
                 raise ValueError(
