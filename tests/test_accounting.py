@@ -23,17 +23,8 @@ from sim.core.errors import InputError
 from sim.core.market import Candidates
 from sim.core.scenario import Contracts, as_scenario, scenario_from_dict
 from sim.core.world import World
-from sim.experiments.compare import (
-    BETTER,
-    NO_CAMPAIGN,
-    UNCLEAR,
-    WORSE,
-    best_variant,
-    compare,
-    comparison_text,
-    difference_colour,
-    variant_table,
-)
+from sim.experiments.compare import NO_CAMPAIGN, best_variant, compare, comparison_text, variant_table
+from sim.experiments.compare_figures import BETTER, UNCLEAR, WORSE, difference_colour
 from sim.inference.draws import draw
 from sim.planning.evaluate import Evaluator, split_scenario
 from sim.reporting.figures import TIER_PANELS

@@ -333,8 +333,7 @@ def write_report(results, path: Path, figures: dict[str, Path]) -> Path:
     parts = [
         f"# wom report: {sc.name}",
         "",
-        sc.description or "",
-        "",
+        *([sc.description, ""] if sc.description else []),
         provenance(results),
         "",
         "## Findings",
