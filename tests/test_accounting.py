@@ -105,6 +105,15 @@ def test_fieller_interval_is_the_set_a_t_test_does_not_reject(spend, lift):
         assert iv.low == 0 or accepted(iv.low * (1 + 1e-9)), iv
 
 
+def test_ratio_interval_without_spread_is_the_estimate_itself():
+    """Every replication alike (e.g. one roster, no lift: ROI = -spend / spend): the interval is the
+    estimate, never an end a rounding error past it (a sweep figure's error bar cannot be negative)."""
+    rng = np.random.default_rng(0)
+    for spend, ratio in zip(rng.uniform(1, 1e4, 50), rng.uniform(-2, 2, 50), strict=True):
+        iv = ratio_interval(np.full(4, spend * ratio), np.full(4, spend))
+        assert iv.low <= iv.estimate <= iv.high and iv.high - iv.low < 1e-6 * max(1.0, abs(ratio)), iv
+
+
 def test_fieller_unbounded_interval_keeps_the_cheap_ray():
     """Spend 145, 50, 50 with lift 1, 0, 0: the t-test accepts R <= 49.6 and R >= 123.3 (the lift's CI
     includes 0), so R = 30 is plausible and the interval is [0, inf), not [123.3, inf)."""

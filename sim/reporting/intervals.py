@@ -157,7 +157,8 @@ def ratio_interval(numerator, denominator, scale: float = 1.0, *, what: str = "d
     disc = max(b * b - 4 * a * c, 0.0)
     if a > 0:
         roots = sorted(((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)))
-        return Interval(estimate, float(roots[0]), float(roots[1]), n, "fieller")
+        # The estimate always passes the test; rounding must not put it outside (zero spread).
+        return Interval(estimate, min(float(roots[0]), estimate), max(float(roots[1]), estimate), n, "fieller")
     # The denominator's interval includes 0: the set is unbounded, (-inf, r1] u [r2, inf) or the whole
     # line. A cost ratio (no negative numerator) below 0 means "no lift", which the open upper end
     # already stands for; so report the smallest [low, inf) holding the set's non-negative part,
@@ -167,7 +168,7 @@ def ratio_interval(numerator, denominator, scale: float = 1.0, *, what: str = "d
         low = 0.0
         if a < 0 and b * b - 4 * a * c > 0:
             r1, r2 = sorted(((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)))
-            low = 0.0 if r1 >= 0 else max(float(r2), 0.0)
+            low = 0.0 if r1 >= 0 else min(max(float(r2), 0.0), estimate)
     return Interval(estimate, low, math.inf, n, "fieller", f"unbounded above: the 95% CI of {what} includes 0")
 
 
