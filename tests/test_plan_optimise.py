@@ -153,6 +153,22 @@ def test_shared_no_campaign_world_gives_the_same_kpis_as_a_full_run():
     assert ev.baseline_runs == 2  # one no-campaign run per replication, shared by both splits
 
 
+def test_a_world_is_not_reused_under_another_seed():
+    """The world cache once keyed on the scenario hash only, which leaves the seed out: a second seed
+    in the same process then ran on the first seed's graph and roster."""
+    base = scenario()
+    split = {"micro": 5_000.0}
+    clear_caches()
+    for seed in (base.seed, base.seed + 1):
+        sc = base.with_overrides({"seed": seed})
+        with Evaluator(sc) as ev:
+            row = ev.evaluate([split], [0]).kpis.iloc[0]
+        s = split_scenario(sc, split)
+        full = run_replication(s, World.build(s), 0).kpis
+        assert row["incremental_adopters"] == full["incremental_adopters"], seed
+        assert row["spend"] == full["spend"], seed
+
+
 def test_splits_hiring_the_same_roster_run_once():
     sc = scenario()
     # the 40 nano candidates cost less than 5,000 USD in all, so both splits hire all of them

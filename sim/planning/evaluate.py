@@ -84,7 +84,7 @@ class TaskResult:
     cpu_seconds: float
 
 
-_worlds: OrderedDict[str, World] = OrderedDict()
+_worlds: OrderedDict[tuple[int, str], World] = OrderedDict()  # by (seed, scenario hash): the seed draws the world
 
 
 def clear_caches() -> None:
@@ -133,7 +133,7 @@ def run_task(task: Task) -> TaskResult:
     started = time.process_time()
     sc = task.scenario
     scenario_hash = sc.content_hash()
-    world = _cached(_worlds, scenario_hash, lambda: World.build(sc, task.source), WORLD_CACHE)
+    world = _cached(_worlds, (sc.seed, scenario_hash), lambda: World.build(sc, task.source), WORLD_CACHE)
     kpis, tiers, made = [], [], BASELINES.misses
     for r in task.replications:
         rep = run_replication(sc, world, r)
