@@ -391,7 +391,7 @@ def render_html(results, figures: dict[str, Path]) -> str:
         figures.get("network"), FIGURE_CAPTIONS["network"], width="40%"
     )
     body = f"""<h1>wom report: {h.escape(sc.name)}</h1>
-<p class="small">{h.escape(sc.description)} {h.escape(provenance(results).replace("`", ""))}</p>
+<p class="small">{h.escape(sc.description.rstrip(".") + ". " if sc.description else "")}{h.escape(provenance(results).replace("`", ""))}</p>
 <p class="answer" id="answer">{h.escape(answer(results))}</p>
 {degenerate_notes}{warnings}
 <h2>Key figures</h2>
