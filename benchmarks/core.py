@@ -6,7 +6,7 @@
 2. Compiled code: the first run after installing (numba compiles and caches the engine's
    kernels) against the next fresh process (loads them from the cache).
 3. Vectorised engine against the Mesa-agent engine on the same 10,000-consumer scenario, in
-   consumer-days per second. Both engines call the same ``rules.decide_day``; the agents decide
+   consumer-days per second. Both engines call the same ``decision.decide_day``; the agents decide
    every consumer every day, the vectorised engine only those a day can change.
 
 "Today" is main before the throughput work (``revisions.TODAY``), run from a ``git archive``

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim import InfluenceModel, run
-from sim.core import rules
+from sim.core import decision, rules
 from sim.core.network import from_networkx
 from sim.core.scenario import scenario_from_dict
 from sim.core.world import World
@@ -142,7 +142,7 @@ def day_one(edges, n, talkers: dict[int, int], engine="vector", **word_of_mouth)
     else:
         counts = np.array([model.consumers[i].talk_heard(1) for i in everyone])
     none = np.zeros(0, np.int64)
-    return counts, rules.day_hazards(counts, ctx.degree, none, np.zeros(0), ctx.day_rules)
+    return counts, decision.day_hazards(counts, ctx.degree, none, np.zeros(0), ctx.day_rules)
 
 
 @pytest.mark.parametrize("cls_", [rules.PROMOTER, rules.PASSIVE])

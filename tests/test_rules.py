@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core import rules
+from sim.core import decision, rules
+from sim.core.decision import Consumers
 
 chances = st.lists(st.floats(0, 0.99), min_size=0, max_size=8)
 
@@ -84,7 +85,7 @@ def test_cascade_talk_weights_make_every_talking_tie_one_chance():
 
 # Talk codes (``rules.talk_code``): 2 x NPS class + 1 with a referral code.
 PASSIVE_TALKER, PROMOTER_TALKER, CODED_PROMOTER, DETRACTOR_TALKER = 2, 4, 5, 0
-CASCADE = rules.DayRules(base_rate=0.0, cascade=True, tie_prob=0.1, talk_negative=(1.0, 0.0, 0.0), talk_boost=2.0)
+CASCADE = decision.DayRules(base_rate=0.0, cascade=True, tie_prob=0.1, talk_negative=(1.0, 0.0, 0.0), talk_boost=2.0)
 
 
 def counts(**talkers) -> np.ndarray:
@@ -98,19 +99,19 @@ def counts(**talkers) -> np.ndarray:
 
 def test_cascade_word_of_mouth_is_one_chance_per_talking_tie():
     for m in range(5):
-        wom, referral, negative, talkers, heard = rules.talk_hazards(counts(passive=m, detractor=m), 7.0, CASCADE)
+        wom, referral, negative, talkers, heard = decision.talk_hazards(counts(passive=m, detractor=m), 7.0, CASCADE)
         assert rules.chance_from_rate(wom) == pytest.approx(1 - 0.9**m)
         assert rules.chance_from_rate(negative) == pytest.approx(1 - 0.9**m)  # a detractor's tie: negative
         assert talkers == m and referral == 0.0 and heard == (m > 0)
-    referral = rules.talk_hazards(counts(coded=1), 7.0, CASCADE)[1]
+    referral = decision.talk_hazards(counts(coded=1), 7.0, CASCADE)[1]
     assert rules.chance_from_rate(referral) == pytest.approx(1 - 0.9**2)  # a code boosts the hazard x 2
 
 
 def test_bass_word_of_mouth_is_q_times_talking_share():
-    bass = rules.DayRules(base_rate=0.0, q=0.38, talk_positive=(0.0, 0.5, 2.0))
-    wom = rules.talk_hazards(counts(passive=2, promoter=1), 12.0, bass)[0]
+    bass = decision.DayRules(base_rate=0.0, q=0.38, talk_positive=(0.0, 0.5, 2.0))
+    wom = decision.talk_hazards(counts(passive=2, promoter=1), 12.0, bass)[0]
     assert wom == pytest.approx(0.38 / 365 * (2 * 0.5 + 2.0) / 12)
-    assert rules.talk_hazards(counts(), 0.0, bass)[:4] == (0.0, 0.0, 0.0, 0)  # isolated consumers hear nothing
+    assert decision.talk_hazards(counts(), 0.0, bass)[:4] == (0.0, 0.0, 0.0, 0)  # isolated consumers hear nothing
 
 
 def test_talking_window():
@@ -157,15 +158,15 @@ def test_view_hazards_wear_out_by_arrival_and_backlash_converts_no_one():
 
 def test_complex_contagion_gate_counts_positive_talkers_only():
     gate = CASCADE._replace(threshold=2)
-    assert rules.talk_hazards(counts(passive=1), 7.0, CASCADE)[0] > 0  # threshold 1 never gates
-    assert rules.talk_hazards(counts(passive=1, detractor=1), 7.0, gate)[0] == 0.0  # a detractor is no social proof
-    wom, _, negative, talkers, _ = rules.talk_hazards(counts(passive=1, promoter=1), 7.0, gate)
+    assert decision.talk_hazards(counts(passive=1), 7.0, CASCADE)[0] > 0  # threshold 1 never gates
+    assert decision.talk_hazards(counts(passive=1, detractor=1), 7.0, gate)[0] == 0.0  # a detractor is no social proof
+    wom, _, negative, talkers, _ = decision.talk_hazards(counts(passive=1, promoter=1), 7.0, gate)
     assert wom > 0 and talkers == 2
-    assert rules.talk_hazards(counts(passive=1, detractor=1), 7.0, gate)[2] > 0  # negative talk is never gated
+    assert decision.talk_hazards(counts(passive=1, detractor=1), 7.0, gate)[2] > 0  # negative talk is never gated
 
 
 def test_day_hazards_sum_the_channels_and_views():
-    dr = rules.DayRules(
+    dr = decision.DayRules(
         base_rate=0.001,
         q=36.5,
         threshold=2,
@@ -175,7 +176,7 @@ def test_day_hazards_sum_the_channels_and_views():
     )
     c = np.array([counts(passive=1, promoter=1, coded=1, detractor=1), counts(coded=1), counts()])
     degree = np.array([4.0, 4.0, 0.0])
-    h = rules.day_hazards(c, degree, np.array([0, 0, 2]), np.array([0.2, 0.3, 0.05]), dr)
+    h = decision.day_hazards(c, degree, np.array([0, 0, 2]), np.array([0.2, 0.3, 0.05]), dr)
     assert h.channels[0].tolist() == pytest.approx([0.001, 0.1 * 2 / 4, 0.1 * 1 / 4])
     assert h.channels[1].tolist() == pytest.approx([0.001, 0.0, 0.0])  # one positive talker < threshold 2
     assert h.negative[0] == pytest.approx(0.1 * 0.5 / 4)  # negative talk is never gated
@@ -186,16 +187,16 @@ def test_day_hazards_sum_the_channels_and_views():
 def test_attribute_cause_lays_chances_end_to_end():
     channels = np.array([1.0, 2.0, 3.0])
     rates = np.array([4.0, 0.0])  # one view of rate 4, then a backlash view (rate 0)
-    picks = [rules.attribute(u, channels, rates) for u in (0.0, 0.15, 0.25, 0.35, 0.6, 1.0)]
+    picks = [decision.attribute(u, channels, rates) for u in (0.0, 0.15, 0.25, 0.35, 0.6, 1.0)]
     # total 10: running sums 1, 3, 6, 10, 10; u = 1 (the top end) takes the last positive chance
-    assert picks == [(0, -1), (1, -1), (1, -1), (2, -1), (rules.VIEW, 0), (rules.VIEW, 0)]
+    assert picks == [(0, -1), (1, -1), (1, -1), (2, -1), (decision.VIEW, 0), (decision.VIEW, 0)]
 
 
 def test_attribute_cause_gives_certain_chance_to_its_own_post_not_the_last_exposure():
     channels = np.array([0.01, 0.0, 0.0])
-    assert rules.attribute(0.99, channels, np.array([np.inf, 0.2])) == (rules.VIEW, 0)
-    assert rules.attribute(0.7, channels, np.array([0.1, np.inf, np.inf])) == (rules.VIEW, 2)  # second of two
-    assert rules.attribute(0.3, channels, np.array([np.inf, np.inf])) == (rules.VIEW, 0)
+    assert decision.attribute(0.99, channels, np.array([np.inf, 0.2])) == (decision.VIEW, 0)
+    assert decision.attribute(0.7, channels, np.array([0.1, np.inf, np.inf])) == (decision.VIEW, 2)  # second of two
+    assert decision.attribute(0.3, channels, np.array([np.inf, np.inf])) == (decision.VIEW, 0)
 
 
 def random_day(rng, n):
@@ -204,19 +205,19 @@ def random_day(rng, n):
     owner = np.sort(rng.integers(0, n, 60))
     rng.shuffle(owner)
     rate = rules.rate_from_chance(np.where(rng.random(60) < 0.05, 1.0, rng.random(60) * 0.5))
-    account = rules.Standing(
+    account = decision.Standing(
         np.where(rng.random(n) < 0.5, 0.01, rng.random(n)),
         rng.random(n) * 0.1,
         rng.random(n),
         rng.random(n) * 0.5,
         rng.integers(0, 4, n),
     )
-    thresholds = rules.Thresholds(rng.exponential(1, n) + 1, rng.exponential(1, n), rng.random(n))
+    thresholds = decision.Thresholds(rng.exponential(1, n) + 1, rng.exponential(1, n), rng.random(n))
     return c, owner, rate, account, thresholds, rng.lognormal(0, 0.5, n), rng.integers(1, 9, n) * 1.0
 
 
 def copied(account):
-    return rules.Standing(*(x.copy() for x in account))
+    return decision.Standing(*(x.copy() for x in account))
 
 
 def flags(positions, n):
@@ -228,7 +229,7 @@ def flags(positions, n):
 def test_decide_day_for_one_consumer_equals_its_row_of_a_batch():
     """Why the two engines agree exactly: a consumer's decision reads and writes its own row only."""
     n = 40
-    dr = rules.DayRules(
+    dr = decision.DayRules(
         base_rate=0.01,
         q=400.0,
         threshold=2,
@@ -240,18 +241,24 @@ def test_decide_day_for_one_consumer_equals_its_row_of_a_batch():
     aware = np.arange(n) % 3 == 0
     everyone, ones = np.arange(n), np.ones(n)
     batch_account = copied(account)
-    batch = rules.decide_day(5, everyone, batch_account, thresholds, resp, ones, aware, degree, c, owner, rate, dr)
-    assert batch.adopters.size > 5 and (batch.cause == rules.VIEW).any() and (batch.cause == rules.WORD_OF_MOUTH).any()
+    batch = decision.decide_day(
+        5, everyone, Consumers(batch_account, thresholds, resp, ones, aware, degree), c, owner, rate, dr
+    )
+    assert (
+        batch.adopters.size > 5 and (batch.cause == decision.VIEW).any() and (batch.cause == rules.WORD_OF_MOUTH).any()
+    )
     assert batch.hit.size and batch.heard.size and not aware[batch.heard].any()
     one_account = copied(account)
     for i in range(n):
         rows = np.flatnonzero(owner == i)
         mine = np.zeros(rows.size, np.int64)
-        one = rules.decide_day(5, [i], one_account, thresholds, resp, ones, aware, degree, c[i], mine, rate[rows], dr)
+        one = decision.decide_day(
+            5, [i], Consumers(one_account, thresholds, resp, ones, aware, degree), c[i], mine, rate[rows], dr
+        )
         assert (one.adopters.size == 1) == (i in batch.adopters)
         if one.adopters.size:
             k = np.searchsorted(batch.adopters, i)
-            assert one.cause[0] == batch.cause[k] and rules.rows_of(one.view, rows)[0] == batch.view[k]
+            assert one.cause[0] == batch.cause[k] and decision.rows_of(one.view, rows)[0] == batch.view[k]
         assert (one.hit.size == 1) == (i in batch.hit) and (one.heard.size == 1) == (i in batch.heard)
     stay = ~flags(batch.adopters, n)
     for mine, theirs in zip(one_account, batch_account, strict=True):
@@ -260,26 +267,28 @@ def test_decide_day_for_one_consumer_equals_its_row_of_a_batch():
 
 def still(n):
     """Accounts of consumers who have heard nothing yet (pressure: a zero baseline)."""
-    return rules.Standing(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+    return decision.Standing(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
 
 
 def test_certain_views_convert_and_an_immune_consumer_never_adopts():
     account = still(3)
-    d = rules.decide_day(
+    d = decision.decide_day(
         1,
         np.arange(3),
-        account,
-        rules.Thresholds(np.full(3, 50.0), np.ones(3), np.full(3, 0.5)),
-        np.array([0.0, 1.0, 1.0]),
-        np.ones(3),
-        np.zeros(3, bool),
-        np.ones(3),
+        Consumers(
+            account,
+            decision.Thresholds(np.full(3, 50.0), np.ones(3), np.full(3, 0.5)),
+            np.array([0.0, 1.0, 1.0]),
+            np.ones(3),
+            np.zeros(3, bool),
+            np.ones(3),
+        ),
         np.zeros((3, rules.TALK_CODES)),
         np.array([0, 1, 2]),
         np.array([np.inf, np.inf, 0.0]),
-        rules.DayRules(base_rate=0.0),
+        decision.DayRules(base_rate=0.0),
     )
-    assert d.adopters.tolist() == [1] and d.cause[0] == rules.VIEW and d.view[0] == 1
+    assert d.adopters.tolist() == [1] and d.cause[0] == decision.VIEW and d.view[0] == 1
     assert account.since[[0, 2]].tolist() == [1, 1]  # viewers' accounts are booked through today
     assert account.accrued[[0, 2]].tolist() == [0.0, 0.0]  # an immune viewer accrues nothing
 
@@ -288,7 +297,7 @@ def test_certain_views_convert_and_an_immune_consumer_never_adopts():
 
 
 def run_days(days, account, thresholds, resp, talk_of_day, views_of_day, dr, hits=None):
-    """Decide consumers day by day with ``rules.decide_day`` (every day, like the Mesa engine);
+    """Decide consumers day by day with ``decision.decide_day`` (every day, like the Mesa engine);
     a hit draws a fresh negative threshold from ``hits``. Returns the adoption day (0: never)
     and the number of negative hits of each consumer."""
     n = account.pressure.size
@@ -298,8 +307,14 @@ def run_days(days, account, thresholds, resp, talk_of_day, views_of_day, dr, hit
     for day in range(1, days + 1):
         who = np.flatnonzero(adopted_on == 0)
         owner, rate = views_of_day(day, who.size)
-        d = rules.decide_day(
-            day, who, account, thresholds, resp, ones, aware, ones, talk_of_day(day, who.size), owner, rate, dr
+        d = decision.decide_day(
+            day,
+            who,
+            Consumers(account, thresholds, resp, ones, aware, ones),
+            talk_of_day(day, who.size),
+            owner,
+            rate,
+            dr,
         )
         adopted_on[who[d.adopters]] = day
         hit = who[d.hit]
@@ -310,7 +325,7 @@ def run_days(days, account, thresholds, resp, talk_of_day, views_of_day, dr, hit
 
 
 def fresh(n, base_rate):
-    return rules.Standing(np.full(n, base_rate), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+    return decision.Standing(np.full(n, base_rate), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
 
 
 def no_views(day, k):
@@ -337,8 +352,10 @@ def test_constant_hazard_gives_a_geometric_adoption_day():
     geometric with success probability 1 - exp(-h), as with a fresh uniform draw each day."""
     n, days, h = 60_000, 12, 0.15
     rng = np.random.default_rng(2024)
-    thresholds = rules.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
-    adopted_on, _ = run_days(days, fresh(n, h), thresholds, np.ones(n), silence, no_views, rules.DayRules(base_rate=h))
+    thresholds = decision.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
+    adopted_on, _ = run_days(
+        days, fresh(n, h), thresholds, np.ones(n), silence, no_views, decision.DayRules(base_rate=h)
+    )
     p = -np.expm1(-h)
     law = np.append(p * (1 - p) ** np.arange(days), (1 - p) ** days)  # days 1..12, then "not yet"
     observed = observed_days(adopted_on, days)
@@ -364,7 +381,7 @@ def test_changing_hazards_give_the_daily_draw_law_exactly():
     survive = np.exp(-r * np.concatenate([[0.0], np.cumsum(hazard)]))
     law = np.append(survive[:-1] * -np.expm1(-r * hazard), survive[-1])
     rng = np.random.default_rng(7)
-    thresholds = rules.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
+    thresholds = decision.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
     adopted_on, _ = run_days(days, fresh(n, 0.02), thresholds, np.full(n, r), talk_of_day, views_of_day, dr)
     observed = observed_days(adopted_on, days)
     assert chi_square_p(observed, n * law) > 0.001
@@ -378,13 +395,19 @@ def test_cause_is_drawn_in_proportion_to_the_adoption_days_hazards():
     dr = CASCADE._replace(base_rate=0.05)
     c = np.tile(counts(passive=2, coded=2), (n, 1))
     everyone, ones = np.arange(n), np.ones(n)
-    thresholds = rules.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
-    d = rules.decide_day(
-        1, everyone, fresh(n, 0.05), thresholds, ones, ones, np.ones(n, bool), ones, c, everyone, np.full(n, 0.3), dr
+    thresholds = decision.Thresholds(rng.standard_exponential(n), np.full(n, np.inf), rng.random(n))
+    d = decision.decide_day(
+        1,
+        everyone,
+        Consumers(fresh(n, 0.05), thresholds, ones, ones, np.ones(n, bool), ones),
+        c,
+        everyone,
+        np.full(n, 0.3),
+        dr,
     )
-    h = rules.day_hazards(c[:1], np.ones(1), np.zeros(1, np.int64), np.array([0.3]), dr)
+    h = decision.day_hazards(c[:1], np.ones(1), np.zeros(1, np.int64), np.array([0.3]), dr)
     share = np.append(h.channels[0], 0.3) / h.total[0]
-    cause = np.where(d.cause == rules.VIEW, 3, d.cause)
+    cause = np.where(d.cause == decision.VIEW, 3, d.cause)
     assert cause.size > 1_000 and chi_square_p(np.bincount(cause, minlength=4), cause.size * share) > 0.001
 
 
@@ -394,8 +417,8 @@ def test_negative_hits_are_daily_bernoulli_with_fresh_thresholds():
     n, days, v = 20_000, 10, 0.4
     rng = np.random.default_rng(3)
     dr = CASCADE._replace(tie_prob=-np.expm1(-v))
-    account = rules.Standing(np.zeros(n), np.full(n, v), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
-    thresholds = rules.Thresholds(np.full(n, np.inf), rng.standard_exponential(n), rng.random(n))
+    account = decision.Standing(np.zeros(n), np.full(n, v), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+    thresholds = decision.Thresholds(np.full(n, np.inf), rng.standard_exponential(n), rng.random(n))
 
     def one_detractor(day, k):
         return np.tile(counts(detractor=1), (k, 1))
@@ -416,18 +439,20 @@ def test_calendar_day_is_the_day_the_daily_rule_decides():
     c = np.zeros((n, rules.TALK_CODES), np.int64)
     c[:, PASSIVE_TALKER] = rng.integers(0, 4, n)
     c[:, DETRACTOR_TALKER] = rng.integers(0, 3, n)
-    h = rules.day_hazards(c, np.ones(n), np.zeros(0, np.int64), np.zeros(0), dr)
+    h = decision.day_hazards(c, np.ones(n), np.zeros(0, np.int64), np.zeros(0), dr)
     pressure = h.channels[:, 0] + h.channels[:, 1] + h.channels[:, 2]
     since = rng.integers(0, 3, n)
-    account = rules.Standing(pressure, h.negative, rng.random(n) * 0.1, rng.random(n) * 0.1, since.copy())
-    thresholds = rules.Thresholds(rng.standard_exponential(n) + 0.1, rng.standard_exponential(n) + 0.1, rng.random(n))
+    account = decision.Standing(pressure, h.negative, rng.random(n) * 0.1, rng.random(n) * 0.1, since.copy())
+    thresholds = decision.Thresholds(
+        rng.standard_exponential(n) + 0.1, rng.standard_exponential(n) + 0.1, rng.random(n)
+    )
     resp, ones = rng.lognormal(0, 0.5, n), np.ones(n)
-    calendar = rules.next_event_day(np.arange(n), account, thresholds, resp, ones, days + 1)
+    calendar = decision.next_event_day(np.arange(n), account, thresholds, resp, ones, days + 1)
     first = np.full(n, days + 1)
     for day in range(1, days + 1):
         who = np.flatnonzero((first > days) & (since < day))
         aware = np.ones(n, bool)
-        d = rules.decide_day(day, who, account, thresholds, resp, ones, aware, ones, c[who], [], [], dr)
+        d = decision.decide_day(day, who, Consumers(account, thresholds, resp, ones, aware, ones), c[who], [], [], dr)
         event = np.union1d(d.adopters, d.hit)
         quiet = np.setdiff1d(np.arange(who.size), event)
         assert np.array_equal(account.since[who[quiet]], since[who[quiet]])  # untouched: the account stays

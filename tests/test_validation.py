@@ -156,7 +156,7 @@ def test_complex_contagion_with_size_checks(tmp_path):
 
 
 def plant_day_rules(monkeypatch, change):
-    """Plant a bug in every run's day rules (``change`` maps ``rules.DayRules`` to the buggy ones):
+    """Plant a bug in every run's day rules (``change`` maps ``decision.DayRules`` to the buggy ones):
     the rules are compiled, so the bug goes in through their parameters."""
     create = eng.Context.create.__func__
 

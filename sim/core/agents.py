@@ -1,7 +1,7 @@
 """Mesa agents: influencers (both engines) and consumers (the Mesa-agent engine).
 
 A ``Consumer`` gathers its own inputs (the talk of its neighbours on the Mesa ``Network``, the
-views it got today) and calls ``rules.decide_day`` for itself: the same function the
+views it got today) and calls ``decision.decide_day`` for itself: the same function the
 vectorised engine calls for everyone at once. Its state lives in the model's arrays, so both
 engines share bookkeeping and records.
 """
@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from sim.core import rules
+from sim.core import decision, rules
 from sim.core.engine import Exposures, Post
 
 
@@ -106,7 +106,7 @@ class Consumer(CellAgent):
                 counts[s.talk_codes(neighbour.index, ctx.referral_open)] += 1
         return counts
 
-    def decide(self, day: int, views: Exposures) -> rules.Decision:
+    def decide(self, day: int, views: Exposures) -> decision.Decision:
         """Today's decision for me alone: ``views`` are my views today, in arrival order."""
         ctx, s, i = self.model.context, self.model.state, self.index
         mine = np.zeros(len(views), np.int64)
@@ -115,17 +115,4 @@ class Consumer(CellAgent):
             same = views.niche == ctx.graph.niche[i]
             prior = np.full(len(views), s.exposures[i])
             rates = rules.view_hazards(mine, prior, views.trust, same, views.engaged, views.negative, ctx.view_rules)
-        return rules.decide_day(
-            day,
-            [i],
-            s.standing,
-            s.thresholds,
-            s.susceptibility,
-            s.attitude,
-            s.aware,
-            ctx.degree,
-            self.talk_heard(day),
-            mine,
-            rates,
-            ctx.day_rules,
-        )
+        return decision.decide_day(day, [i], s.deciding(ctx.degree), self.talk_heard(day), mine, rates, ctx.day_rules)

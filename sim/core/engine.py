@@ -1,7 +1,7 @@
 """The consumers' arrays, the day's sponsored views, and the commit both engines share.
 
 A day is synchronous: every consumer's decision is taken from the state at the start of the
-day (``rules.decide_day``), then adoptions, attitudes and exposure counts are applied at once
+day (``decision.decide_day``), then adoptions, attitudes and exposure counts are applied at once
 (``commit``). Who is decided differs by engine: the default engine (``frontier.Frontier``)
 decides only the consumers a day can change, the Mesa-agent engine (``agents.Consumer``) every
 consumer who has not adopted; both call the same rule and this commit.
@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from sim.core import rules
+from sim.core import decision, rules
 from sim.core.network import SocialGraph
 from sim.core.rules import BASELINE, FIRST_TIER, REFERRAL, WORD_OF_MOUTH
 from sim.core.scenario import Scenario
@@ -53,8 +53,8 @@ class ConsumerState:
 
     ``aware`` is a recorded funnel state only (seen a post or heard a talking neighbour): it
     does not enter the adoption hazard. ``threshold``, ``negative_threshold`` and ``cause_draw``
-    are drawn up front (``rules.Thresholds``); ``pressure`` ... ``since`` are each consumer's
-    running account of hazards (``rules.Standing``).
+    are drawn up front (``decision.Thresholds``); ``pressure`` ... ``since`` are each consumer's
+    running account of hazards (``decision.Standing``).
     """
 
     susceptibility: np.ndarray
@@ -115,13 +115,19 @@ class ConsumerState:
         )
 
     @property
-    def standing(self) -> rules.Standing:
+    def standing(self) -> decision.Standing:
         """Every consumer's running account (the arrays themselves, not copies)."""
-        return rules.Standing(self.pressure, self.negative_rate, self.accrued, self.negative_accrued, self.since)
+        return decision.Standing(self.pressure, self.negative_rate, self.accrued, self.negative_accrued, self.since)
 
     @property
-    def thresholds(self) -> rules.Thresholds:
-        return rules.Thresholds(self.threshold, self.negative_threshold, self.cause_draw)
+    def thresholds(self) -> decision.Thresholds:
+        return decision.Thresholds(self.threshold, self.negative_threshold, self.cause_draw)
+
+    def deciding(self, degree: np.ndarray) -> decision.Consumers:
+        """What ``decision.decide_day`` reads of every consumer (the arrays themselves, not copies)."""
+        return decision.Consumers(
+            self.standing, self.thresholds, self.susceptibility, self.attitude, self.aware, degree
+        )
 
     def talk_codes(self, who, referral_open: bool) -> np.ndarray:
         """``rules.talk_code`` of consumers who talk (adopters)."""
@@ -195,7 +201,7 @@ class Context:
 
     graph: SocialGraph
     degree: np.ndarray
-    day_rules: rules.DayRules
+    day_rules: decision.DayRules
     view_rules: rules.ViewRules
     days: int
     active_days: int
@@ -211,7 +217,7 @@ class Context:
         w, r, inf = scenario.word_of_mouth, scenario.referral, scenario.influence
         shares = rules.nps_class_shares(scenario.consumers.satisfaction)
         pos, neg = rules.talk_weights(shares, w.promoter_share, w.negative_ratio, w.mode)
-        day_rules = rules.DayRules(
+        day_rules = decision.DayRules(
             rules.baseline_rate(scenario.consumers.baseline_p),
             w.mode == "cascade",
             w.q,
@@ -281,7 +287,7 @@ def commit(
     day: int,
     exp: Exposures,
     who: np.ndarray,
-    dec: rules.Decision,
+    dec: decision.Decision,
     n_sources: int,
     n_influencers: int,
 ) -> DayCounts:

@@ -1,7 +1,7 @@
 """The default engine: each day, decide only the consumers the day can change.
 
 Between changes a consumer's hazards are constant, so the day it will cross its threshold is
-known in advance (``rules.next_event_day``). They change only when a neighbour starts or stops
+known in advance (``decision.next_event_day``). They change only when a neighbour starts or stops
 talking (or its talk loses its referral code when the programme closes), when the consumer sees
 a post, or after its attitude drops, which happens on a day it is decided anyway. So the frontier
 keeps, per consumer, how many talking neighbours of each ``rules.talk_code`` it has (updated from
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.core import rules
+from sim.core import decision, rules
 from sim.core.engine import ConsumerState, Context, Exposures, view_rates
 
 NONE = -1
@@ -132,7 +132,7 @@ class Frontier:
 
     def _schedule(self, state: ConsumerState, who: np.ndarray) -> None:
         s = state
-        when = rules.next_event_day(who, s.standing, s.thresholds, s.susceptibility, s.attitude, self.never)
+        when = decision.next_event_day(who, s.standing, s.thresholds, s.susceptibility, s.attitude, self.never)
         _reschedule(who, when, self.due, self.head, self.following, self.preceding, self.never)
 
     def adopters_of(self, first: int, last: int) -> np.ndarray:
@@ -177,8 +177,10 @@ class Frontier:
             return self.counts, np.zeros(who.size, np.int64)
         return self.counts, who
 
-    def decide(self, day: int, state: ConsumerState, ctx: Context, exp: Exposures) -> tuple[np.ndarray, rules.Decision]:
-        """Gather today's inputs for the consumers the day can change and call ``rules.decide_day``.
+    def decide(
+        self, day: int, state: ConsumerState, ctx: Context, exp: Exposures
+    ) -> tuple[np.ndarray, decision.Decision]:
+        """Gather today's inputs for the consumers the day can change and call ``decision.decide_day``.
 
         Returns those consumers (ascending) and their decision, with ``view`` rows indexing ``exp``.
         """
@@ -188,15 +190,10 @@ class Frontier:
         rows = np.flatnonzero(~state.adopted[exp.consumer]) if len(exp) else exp.consumer
         live = exp.take(rows) if len(exp) else exp
         counts, count_row = self.talk(who)
-        decision = rules.decide_day(
+        dec = decision.decide_day(
             day,
             who,
-            state.standing,
-            state.thresholds,
-            state.susceptibility,
-            state.attitude,
-            state.aware,
-            ctx.degree,
+            state.deciding(ctx.degree),
             counts,
             np.searchsorted(who, live.consumer),
             view_rates(state, ctx, live) if len(live) else np.zeros(0),
@@ -204,8 +201,8 @@ class Frontier:
             count_row,
         )
         if len(exp):
-            decision = decision._replace(view=rules.rows_of(decision.view, rows))
-        return who, decision
+            dec = dec._replace(view=decision.rows_of(dec.view, rows))
+        return who, dec
 
     def _listed(self, state: ConsumerState, exp: Exposures, day: int, m: int) -> np.ndarray:
         """Listed neighbours, plus viewers and today's calendar, ascending; the marks are cleared."""
@@ -215,7 +212,7 @@ class Frontier:
         self.listed[who] = False
         return who
 
-    def settle(self, day: int, state: ConsumerState, who: np.ndarray, dec: rules.Decision, referral_closed: bool):
+    def settle(self, day: int, state: ConsumerState, who: np.ndarray, dec: decision.Decision, referral_closed: bool):
         """After the commit: log today's adopters, take them off the calendar, reschedule the rest."""
         new = who[dec.adopters]
         start = self.log_start[day]

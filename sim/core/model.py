@@ -18,8 +18,8 @@ import pandas as pd
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
+from sim.core import decision
 from sim.core import engine as eng
-from sim.core import rules
 from sim.core.agents import Consumer, Influencer
 from sim.core.errors import InputError
 from sim.core.frontier import Frontier
@@ -181,14 +181,14 @@ class InfluenceModel(mesa.Model):
             posts.append(post)
         exposures = eng.Exposures.of(posts)
         if self.frontier is not None:
-            who, decision = self.frontier.decide(day, self.state, self.context, exposures)
+            who, dec = self.frontier.decide(day, self.state, self.context, exposures)
         else:
-            who, decision = self._decide_by_agents(day, exposures)
+            who, dec = self._decide_by_agents(day, exposures)
         counts = eng.commit(
-            self.state, self.context, day, exposures, who, decision, len(self.source_names), len(self.influencers)
+            self.state, self.context, day, exposures, who, dec, len(self.source_names), len(self.influencers)
         )
         if self.frontier is not None:
-            self.frontier.settle(day, self.state, who, decision, counts.referral_closed)
+            self.frontier.settle(day, self.state, who, dec, counts.referral_closed)
         self.adopters += counts.new_adopters.size
         self.aware += counts.newly_aware
         self.caused += counts.caused
@@ -205,23 +205,23 @@ class InfluenceModel(mesa.Model):
         if day >= self.days:
             self.running = False
 
-    def _decide_by_agents(self, day: int, exp: eng.Exposures) -> tuple[np.ndarray, rules.Decision]:
+    def _decide_by_agents(self, day: int, exp: eng.Exposures) -> tuple[np.ndarray, decision.Decision]:
         """Each Consumer agent that has not adopted decides for itself; gather their decisions."""
         order = np.argsort(exp.consumer, kind="stable")
         starts = np.searchsorted(exp.consumer[order], np.arange(self.world.n + 1))
         who = np.flatnonzero(~self.state.adopted)
-        events: dict[str, list[int]] = {name: [] for name in rules.Decision._fields}
+        events: dict[str, list[int]] = {name: [] for name in decision.Decision._fields}
         for k, i in enumerate(who):
             rows = order[starts[i] : starts[i + 1]]
             d = self.consumers[i].decide(day, exp.take(rows))
             if d.adopters.size:
                 events["adopters"].append(k)
                 events["cause"].append(int(d.cause[0]))
-                events["view"].append(int(rules.rows_of(d.view, rows)[0]))
+                events["view"].append(int(decision.rows_of(d.view, rows)[0]))
             for name in ("hit", "heard"):
                 if getattr(d, name).size:
                     events[name].append(k)
-        return who, rules.Decision(*(np.array(events[f], np.int64) for f in rules.Decision._fields))
+        return who, decision.Decision(*(np.array(events[f], np.int64) for f in decision.Decision._fields))
 
     def run(self) -> InfluenceModel:
         """Step through every remaining day of the scenario; returns the model."""
