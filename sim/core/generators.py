@@ -6,6 +6,9 @@ multi-edges. ``barabasi_albert`` and ``powerlaw_cluster`` are sequential and run
 (``sim.core.graph_kernels``): at a million nodes they take seconds instead of minutes and a
 tenth of the memory. Large graphs use the compiled CSR builder and search as well; small ones
 use numpy and scipy, which give the same arrays without numba's start-up cost.
+
+Shared arguments: ``n`` is the number of nodes; ``seed`` is an int, a numpy ``Generator`` or
+None (as ``numpy.random.default_rng``). Each generator's own arguments are named in its first line.
 """
 
 from __future__ import annotations
@@ -31,22 +34,11 @@ def _index_dtype(arcs: int) -> type:
 
 
 def csr_from_pairs(u: np.ndarray, v: np.ndarray, n: int) -> sp.csr_array:
-    """Symmetric 0/1 adjacency of ``n`` nodes from the ties ``u[k] - v[k]``.
+    """Symmetric 0/1 adjacency of ``n`` nodes from the ties ``u[k] - v[k]`` (endpoints in 0..n-1).
 
-    Parameters
-    ----------
-    u, v : array of int
-        Endpoints of each tie, in 0..n-1. Self-loops and repeated ties are dropped.
-    n : int
-        Number of nodes.
+    Self-loops and repeated ties are dropped; the result is (n, n), float64 ones, sorted column
+    indices.
 
-    Returns
-    -------
-    scipy.sparse.csr_array
-        (n, n), float64 ones, sorted column indices.
-
-    Example
-    -------
     >>> csr_from_pairs(np.array([0, 1, 1]), np.array([1, 0, 2]), 3).toarray().astype(int).tolist()
     [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
     """
@@ -73,20 +65,6 @@ def erdos_renyi(n: int, m: int, seed: Seed = None) -> sp.csr_array:
 
     Close to G(n, m) when m is much less than n^2 (at n = 10^6, m = 5 x 10^6 about 5 ties are lost).
 
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    m : int
-        Number of ties drawn.
-    seed : int, numpy Generator or None
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-
-    Example
-    -------
     >>> erdos_renyi(1000, 5000, seed=1).nnz // 2  # 27 draws repeated a tie or were loops
     4973
     """
@@ -95,27 +73,12 @@ def erdos_renyi(n: int, m: int, seed: Seed = None) -> sp.csr_array:
 
 
 def watts_strogatz(n: int, k: int, p: float, seed: Seed = None) -> sp.csr_array:
-    """Ring lattice with ``k // 2`` neighbours each side; each tie's far end rewired with chance ``p``.
+    """Ring lattice of ``k`` ties per node (``k // 2`` neighbours each side, k >= 2); each tie's far
+    end rewired with chance ``p``.
 
     A rewired end goes to a uniform node (a tie landing on itself or on an existing tie is
     dropped), so unlike networkx's version the degree sum may fall slightly.
 
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    k : int
-        Ties per node before rewiring (at least 2).
-    p : float
-        Rewiring probability.
-    seed : int, numpy Generator or None
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-
-    Example
-    -------
     >>> watts_strogatz(10, 4, 0.0).sum(axis=1).tolist()
     [4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
     """
@@ -134,23 +97,10 @@ def watts_strogatz(n: int, k: int, p: float, seed: Seed = None) -> sp.csr_array:
 def barabasi_albert(n: int, m: int, seed: Seed = None) -> sp.csr_array:
     """Barabasi-Albert preferential attachment, as ``networkx.barabasi_albert_graph``.
 
-    Starts from a star of m + 1 nodes; each later node links to m distinct earlier nodes drawn
-    with probability proportional to their degree. The graph has exactly m (n - m) ties.
+    Starts from a star of m + 1 nodes; each later node links to ``m`` (1 <= m < n) distinct
+    earlier nodes drawn with probability proportional to their degree. The graph has exactly
+    m (n - m) ties.
 
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    m : int
-        Ties each new node makes, 1 <= m < n.
-    seed : int, numpy Generator or None
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-
-    Example
-    -------
     >>> g = barabasi_albert(1000, 3, seed=7)
     >>> g.nnz // 2, int(g.sum(axis=1).min())
     (2991, 3)
@@ -166,27 +116,11 @@ def barabasi_albert(n: int, m: int, seed: Seed = None) -> sp.csr_array:
 def powerlaw_cluster(n: int, m: int, p: float, seed: Seed = None) -> sp.csr_array:
     """Holme-Kim growth with triangles, as ``networkx.powerlaw_cluster_graph``.
 
-    Each new node makes m ties: the first by preferential attachment; each further one, with
-    chance ``p``, closes a triangle with a neighbour of the last attached node (when one is
-    free), otherwise again by preferential attachment. Scale-free degrees with tunable
-    clustering (Holme & Kim 2002).
+    Each new node makes ``m`` ties (1 <= m < n): the first by preferential attachment; each
+    further one, with chance ``p`` (in [0, 1]), closes a triangle with a neighbour of the last
+    attached node (when one is free), otherwise again by preferential attachment. Scale-free
+    degrees with tunable clustering (Holme & Kim 2002).
 
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    m : int
-        Ties each new node makes, 1 <= m < n.
-    p : float
-        Probability of a triangle step, in [0, 1].
-    seed : int, numpy Generator or None
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-
-    Example
-    -------
     >>> g = powerlaw_cluster(1000, 3, 0.5, seed=7)
     >>> int(g.sum(axis=1).min()) >= 1, g.nnz // 2 <= 3 * 997
     (True, True)
@@ -218,32 +152,12 @@ def niche_graph(
 ) -> tuple[sp.csr_array, np.ndarray]:
     """Scale-free graph with communities: Chung-Lu weights, a share ``homophily`` of ties in-niche.
 
-    Each node gets a niche uniformly and a Pareto weight with tail ``exponent`` (capped at the
-    structural cut-off sqrt(n k)). Each of n k / 2 ties picks one end by weight; the other end
-    is, with chance ``homophily``, drawn by weight inside that end's niche, else by weight
-    from everyone. Loops and repeats are dropped.
+    Each node gets one of ``niches`` communities uniformly and a Pareto weight with tail
+    ``exponent`` (> 2; capped at the structural cut-off sqrt(n k)). Each of n k / 2 ties
+    (k = ``mean_degree``) picks one end by weight; the other end is, with chance ``homophily``,
+    drawn by weight inside that end's niche, else by weight from everyone. Loops and repeats are
+    dropped. Returns the adjacency and each node's niche in 0..niches-1 (int64).
 
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    mean_degree : float
-        Target mean degree k.
-    niches : int
-        Number of communities.
-    homophily : float
-        Share of ties drawn inside a niche, in [0, 1].
-    exponent : float
-        Power-law tail of the degree distribution, > 2.
-    seed : int, numpy Generator or None
-
-    Returns
-    -------
-    (scipy.sparse.csr_array, numpy array of int64)
-        The adjacency and each node's niche in 0..niches-1.
-
-    Example
-    -------
     >>> adj, niche = niche_graph(2000, 10, 4, 0.8, 2.5, seed=3)
     >>> adj.shape, sorted(set(niche.tolist()))
     ((2000, 2000), [0, 1, 2, 3])
