@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +25,24 @@ scenario_app = typer.Typer(no_args_is_help=True, help="Inspect and create scenar
 app.add_typer(scenario_app, name="scenario")
 
 ScenarioFile = Annotated[Path, typer.Argument(help="scenario TOML file", show_default=False)]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="local processes [all cores]")]
+Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")]
+OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="output folder; re-run to resume")]
+
+
+def out_folder(default: str) -> object:
+    """The ``--out`` option of a command whose results go to ``results/<default>`` unless given."""
+    return Annotated[Path | None, typer.Option("--out", "-o", help=f"output folder (default: results/{default})")]
+
+
+def replications_option(help: str, minimum: int | None = None) -> object:
+    """The ``--replications``/``-r`` option (checked by the command itself where ``minimum`` is None)."""
+    return Annotated[int | None, typer.Option("--replications", "-r", min=minimum, help=help)]
+
+
+VerifyReplications = Annotated[
+    int | None, typer.Option("--verify-replications", help="fresh seeds for the verification")
+]
 
 
 def fail(err: InputError) -> None:
@@ -30,58 +50,45 @@ def fail(err: InputError) -> None:
     raise typer.Exit(2)
 
 
+@contextmanager
+def handled(interrupted: str | None = None) -> Iterator[None]:
+    """Bad input: one line, exit 2. Ctrl-C: say what was kept (the interrupt's message, else
+    ``interrupted``) and exit 130 like a shell."""
+    try:
+        yield
+    except InputError as err:
+        fail(err)
+    except KeyboardInterrupt as stop:
+        typer.echo(interrupted or str(stop) or "interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
 @app.command()
 def run(
     file: ScenarioFile,
-    replications: Annotated[int | None, typer.Option("--replications", "-r", min=1, help="override")] = None,
+    replications: replications_option("override", 1) = None,
     seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="override the scenario seed")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>]")] = None,
+    out: out_folder("<scenario>") = None,
     engine: Annotated[Engine, typer.Option(help="vector (fast) or agents (Mesa agents)")] = "vector",
 ) -> None:
     """Run a scenario (or each of its variants): campaign vs no-campaign replications, tables,
     figures and a report."""
-    from sim.core import files, limits
-    from sim.core.scenario import as_scenario
-    from sim.core.world import World
-    from sim.reporting.outputs import RUN_KIND, write_run_files
     from sim.reporting.report import terminal_summary
-    from sim.reporting.runner import run as run_scenario
+    from sim.reporting.runner import run_into
 
-    source = str(file)
-    try:  # everything that can be refused is refused here, before any simulation
-        base = as_scenario(file, replications=replications, seed=seed, command="wom run")
-        plans = [(name, base.variant(name, source)) for name in base.variants] or [(None, base)]
-        limits.check(
-            [sc for _, sc in plans],
-            source,
-            engine=engine,
-            what=f"this run of {len(plans)} variants" if len(plans) > 1 else "this run",
-        )
-        root = out or Path("results") / base.name
-        files.check_output(root, kind=RUN_KIND)
-        worlds = [World.build(sc, source) for _, sc in plans]
-    except InputError as err:
-        fail(err)
-    try:
-        with files.replace_outputs(root, kind=RUN_KIND, info={"scenario_hash": base.content_hash()}) as staging:
-            for (name, scenario), world in zip(plans, worlds, strict=True):
-                results = run_scenario(scenario, engine=engine, progress=True, world=world)
-                write_run_files(results, staging / name if name else staging)
-                typer.echo(
-                    f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, "
-                    f"hash {scenario.content_hash()}"
-                )
-                typer.echo(terminal_summary(results))
-    except KeyboardInterrupt:
+    def show(scenario, results) -> None:
         typer.echo(
-            f"\ninterrupted: nothing was written to {root} (results are moved in only when all are done)", err=True
+            f"\n{scenario.name}: {scenario.replications} replications, seed {scenario.seed}, hash {scenario.content_hash()}"
         )
-        raise typer.Exit(130) from None
+        typer.echo(terminal_summary(results))
+
+    with handled():
+        root, variants = run_into(file, out, replications=replications, seed=seed, engine=engine, each=show)
     typer.echo(
         f"\nwrote {root}/ (report.md, report.html, summary.json, daily.csv, tiers.csv, influencers.csv, figures/)"
     )
-    if len(plans) > 1:
-        typer.echo(f"One folder per variant ({', '.join(n for n, _ in plans)}); `wom compare` adds paired differences.")
+    if variants:
+        typer.echo(f"One folder per variant ({', '.join(variants)}); `wom compare` adds paired differences.")
 
 
 @scenario_app.command("show")
@@ -90,10 +97,8 @@ def scenario_show(file: ScenarioFile) -> None:
     from sim.core.scenario import as_scenario
     from sim.reporting.outputs import resolved_toml
 
-    try:
+    with handled():
         typer.echo(resolved_toml(as_scenario(file, check_size=False)), nl=False)
-    except InputError as err:
-        fail(err)
 
 
 @scenario_app.command("new")
@@ -106,13 +111,11 @@ def scenario_new(
     from sim.core import files
     from sim.core.template import template
 
-    try:
+    with handled():
         files.check_name(name, "NAME", "NAME")
         path = files.check_new_file(
             out or Path("scenarios") / f"{name}.toml", key="--out" if out else None, force=force
         )
-    except InputError as err:
-        fail(err)
     files.atomic_write_text(path, template(name))
     typer.echo(f"wrote {path}")
 
@@ -125,21 +128,11 @@ def version() -> None:
 
 # --- commands whose work lives in other modules (thin wrappers) ---
 
-Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="local processes [all cores]")]
-Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")]
-OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="output folder; re-run to resume")]
-
-
-def stopped(stop: KeyboardInterrupt) -> None:
-    """Ctrl-C during an experiment: say what was kept and how to resume; exit 130 like a shell."""
-    typer.echo(str(stop) or "interrupted", err=True)
-    raise typer.Exit(130)
-
 
 @app.command()
 def compare(
     file: ScenarioFile,
-    replications: Annotated[int | None, typer.Option("--replications", "-r", min=2, help="seeds per variant")] = None,
+    replications: replications_option("seeds per variant", 2) = None,
     reference: Annotated[str | None, typer.Option("--reference", help="variant to compare against")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -153,16 +146,12 @@ def compare(
     from sim.experiments.spec import load_experiment
 
     started = time.perf_counter()
-    try:
+    with handled():
         exp = load_experiment(file)
         target = out or Path("results") / f"{exp.scenario.name}-compare"
         c = compare_variants(
             exp, replications=replications, reference=reference, workers=workers, scheduler=scheduler, out=target
         )
-    except InputError as err:
-        fail(err)
-    except KeyboardInterrupt as stop:
-        stopped(stop)
     typer.echo(
         f"\n{exp.scenario.name}: {len(c.runs)} runs ({c.computed_runs} computed, {c.resumed_runs} found done) "
         f"in {time.perf_counter() - started:.1f} s, scenario hash {exp.scenario.content_hash()}\n"
@@ -181,14 +170,10 @@ def sweep(file: ScenarioFile, workers: Workers = None, scheduler: Scheduler = No
     from sim.experiments.sweep import sweep_text
 
     started = time.perf_counter()
-    try:
+    with handled():
         exp = load_experiment(file)
         target = out or Path("results") / f"{exp.scenario.name}-sweep"
         result = run_sweep(exp, workers=workers, scheduler=scheduler, out=target)
-    except InputError as err:
-        fail(err)
-    except KeyboardInterrupt as stop:
-        stopped(stop)
     typer.echo(
         f"\n{exp.scenario.name}: {result.design} design, {len(result.points)} points x {exp.scenario.replications} "
         f"replications = {len(result.runs)} runs (seed {exp.scenario.seed}); {result.computed_runs} computed, "
@@ -207,9 +192,7 @@ def calibrate_cmd(
     particles: Annotated[int | None, typer.Option("--particles", min=20, help="ABC population size")] = None,
     generations: Annotated[int | None, typer.Option("--generations", min=1, help="populations, at most")] = None,
     workers: Workers = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder [results/<scenario>-calibrate]")
-    ] = None,
+    out: out_folder("<scenario>-calibrate") = None,
 ) -> None:
     """Fit the scenario's uncertain parameters to a past campaign (ABC-SMC): a calibrated scenario
     whose runs draw each replication's parameters from the posterior, and a report."""
@@ -220,7 +203,7 @@ def calibrate_cmd(
     from sim.inference.calibrate import calibrate
 
     started = time.perf_counter()
-    try:
+    with handled("\ninterrupted: nothing was written (the results are moved in only when all are done)"):
         out = out or Path("results") / f"{as_scenario(file).name}-calibrate"
         cal = calibrate(
             file,
@@ -232,11 +215,6 @@ def calibrate_cmd(
             out=out,
             verbose=True,
         )
-    except InputError as err:
-        fail(err)
-    except KeyboardInterrupt:
-        typer.echo("\ninterrupted: nothing was written (the results are moved in only when all are done)", err=True)
-        raise typer.Exit(130) from None
     summary = cal.summary()
     typer.echo(
         f"\n{cal.scenario.name}: {cal.fit.simulations:,} simulations, {len(cal.fit.populations)} populations, "
@@ -255,28 +233,18 @@ def calibrate_cmd(
 @app.command("plan")
 def plan_cmd(
     file: ScenarioFile,
-    replications: Annotated[
-        int | None, typer.Option("--replications", "-r", help="search seeds per split (default: plan.replications)")
-    ] = None,
-    verify_replications: Annotated[
-        int | None, typer.Option("--verify-replications", help="fresh seeds for verification")
-    ] = None,
+    replications: replications_option("search seeds per split [plan.replications]") = None,
+    verify_replications: VerifyReplications = None,
     evaluations: Annotated[int | None, typer.Option("--evaluations", help="candidate splits simulated")] = None,
     workers: Workers = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder (default: results/<scenario>-plan)")
-    ] = None,
+    out: out_folder("<scenario>-plan") = None,
 ) -> None:
     """Plan the budget: response curves, the best split under the plan table's constraints, how much to
     spend, and the gain over the current split verified on fresh seeds."""
     from sim.planning.plan import plan_main
 
-    try:
+    with handled("interrupted: nothing was written"):
         plan_main(file, replications, verify_replications, evaluations, workers, out)
-    except InputError as err:
-        fail(err)
-    except KeyboardInterrupt:
-        stopped(KeyboardInterrupt("interrupted: nothing was written"))
 
 
 @app.command("hire")
@@ -286,27 +254,17 @@ def hire_cmd(
         Path | None,
         typer.Option("--shortlist", help="creators CSV (default: the hire table's shortlist, or the marketplace)"),
     ] = None,
-    replications: Annotated[
-        int | None, typer.Option("--replications", "-r", help="search seeds per roster (default: plan.replications)")
-    ] = None,
-    verify_replications: Annotated[
-        int | None, typer.Option("--verify-replications", help="fresh seeds for the comparison")
-    ] = None,
+    replications: replications_option("search seeds per roster [plan.replications]") = None,
+    verify_replications: VerifyReplications = None,
     workers: Workers = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder (default: results/<scenario>-hire)")
-    ] = None,
+    out: out_folder("<scenario>-hire") = None,
 ) -> None:
     """Choose which creators to hire under the budget and the plan table's tier bounds (cost-effective
     lazy greedy), and compare the roster with the tier policy and a random roster on fresh seeds."""
     from sim.planning.hire import hire_main
 
-    try:
+    with handled("interrupted: nothing was written"):
         hire_main(file, shortlist, replications, verify_replications, workers, out)
-    except InputError as err:
-        fail(err)
-    except KeyboardInterrupt:
-        stopped(KeyboardInterrupt("interrupted: nothing was written"))
 
 
 @app.command("app")
@@ -323,12 +281,10 @@ def app_cmd(
     from sim.classroom.settings import DEFAULT_SCENARIO
     from sim.core.scenario import as_scenario
 
-    try:
+    with handled():
         path = file or DEFAULT_SCENARIO
         as_scenario(path, replications=OTHER_RUNS)  # bad input: one line, before any server starts
         raise typer.Exit(serve(path, host, port))
-    except InputError as err:
-        fail(err)
 
 
 @app.command("animate")
@@ -342,10 +298,8 @@ def animate_cmd(
     """Animation for slides: the network lighting up beside the adoption chart, with the no-campaign line."""
     from sim.classroom.animate import animate
 
-    try:
+    with handled():
         frames = animate(file, out, days, fps, force)
-    except InputError as err:
-        fail(err)
     typer.echo(f"wrote {out} ({frames} frames, day 0 to {frames - 1}, {fps} per second)")
 
 
@@ -358,10 +312,8 @@ def validate_cmd(
     """Check the model against known results (Bass, Independent Cascade, a bound, stylised facts)."""
     from sim.validation.run import families, run_validation
 
-    try:
+    with handled():
         checks, report = run_validation(families(only), quick, out, progress=typer.echo)
-    except InputError as err:
-        fail(err)
     for c in checks:
         typer.echo(
             f"{'PASS' if c.passed else 'FAIL'}  {c.name:34} measured {c.measured:<11.4g} tolerance {c.tolerance:.4g}"

@@ -156,6 +156,12 @@ def read_mark(folder: Path) -> dict | None:
     return mark if isinstance(mark, dict) and mark.get("tool") == "wom" else None
 
 
+def output_folder(out: str | Path | None, default: str, *, kind: str) -> Path:
+    """Where a command writes: ``out``, else ``results/<default>``; checked (``check_output``)
+    before any work, so a refusal comes first."""
+    return check_output(Path(out) if out else Path("results") / default, kind=kind)
+
+
 def check_output(folder: str | Path, *, key: str = "--out", kind: str | None = None) -> Path:
     """Refuse, before any work, a folder wom may not write: one that is a file, cannot be created
     or written, or holds files without wom's marker (or wom's files of another ``kind``)."""

@@ -344,13 +344,10 @@ def hire_main(file: Path, shortlist, replications, verify_replications, workers,
     """``wom hire FILE``: validate everything (options, shortlist, output folder) before any run."""
     import typer
 
-    from sim.core.files import check_output
+    from sim.core.files import output_folder
 
-    if workers is not None and workers < 1:
-        raise InputError("--workers", "--workers", workers, "must be a whole number >= 1")
     sc = as_scenario(file)
-    target = Path(out) if out else Path("results") / f"{sc.name}-hire"
-    check_output(target, kind="hire")
+    target = output_folder(out, f"{sc.name}-hire", kind="hire")
     result = hire(
         file,
         shortlist,

@@ -325,16 +325,13 @@ def plan_main(file: Path, replications, verify_replications, evaluations, worker
     """``wom plan FILE``: validate everything (options and output folder) before any run, plan, print."""
     import typer
 
-    from sim.core.files import check_output
+    from sim.core.files import output_folder
 
-    if workers is not None and workers < 1:
-        raise InputError("--workers", "--workers", workers, "must be a whole number >= 1")
     scenario, spec = load_plan(file)
     spec = with_options(
         spec, str(file), replications=replications, verify_replications=verify_replications, evaluations=evaluations
     )
-    target = Path(out) if out else Path("results") / f"{scenario.name}-plan"
-    check_output(target, kind="plan")
+    target = output_folder(out, f"{scenario.name}-plan", kind="plan")
     result = plan(scenario, spec, workers=workers, out=target, progress=True, source=str(file))
     c = result.counts
     typer.echo(

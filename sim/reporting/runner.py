@@ -15,6 +15,7 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -261,12 +262,53 @@ def run(
     return Results(scenario, daily_frame, pd.DataFrame(kpis), tidy(tiers), tidy(infl), world, final_state)
 
 
+def run_into(
+    file: str | Path,
+    out: str | Path | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    engine: Engine = "vector",
+    each: Callable[[Scenario, Results], None] | None = None,
+) -> tuple[Path, list[str]]:
+    """``wom run``: the scenario in ``file`` (or each of its variants) run and written into ``out``
+    (default ``results/<scenario>``, one folder per variant); ``each`` sees every variant's results.
+
+    Everything that can be refused (input, size, output folder, worlds) is refused before any
+    simulation; the files are moved in only when all are done, so Ctrl-C leaves nothing half-written.
+    Returns the folder and the variants' names (none for a scenario without variants).
+    """
+    from sim.core import files
+    from sim.reporting.outputs import RUN_KIND, write_run_files
+
+    source = str(file)
+    base = as_scenario(file, replications=replications, seed=seed, command="wom run")
+    plans = [(name, base.variant(name, source)) for name in base.variants] or [(None, base)]
+    what = f"this run of {len(plans)} variants" if len(plans) > 1 else "this run"
+    limits.check([sc for _, sc in plans], source, engine=engine, what=what)
+    root = files.output_folder(out, base.name, kind=RUN_KIND)
+    worlds = [World.build(sc, source) for _, sc in plans]
+    try:
+        with files.replace_outputs(root, kind=RUN_KIND, info={"scenario_hash": base.content_hash()}) as staging:
+            for (name, scenario), world in zip(plans, worlds, strict=True):
+                results = run(scenario, engine=engine, progress=True, world=world)
+                write_run_files(results, staging / name if name else staging)
+                if each is not None:
+                    each(scenario, results)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"\ninterrupted: nothing was written to {root} (results are moved in only when all are done)"
+        ) from None
+    return root, [name for name, _ in plans if name]
+
+
 __all__ = [
     "BASELINES",
     "BaselineCache",
     "Results",
     "baseline_key",
     "run",
+    "run_into",
     "run_replication",
     "__version__",
 ]
