@@ -9,18 +9,16 @@ run can be compared with the last one by eye.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from PIL import Image
 
 from sim.classroom.model import OTHER_RUNS, OtherRuns, Town
 from sim.drawing.colours import LIGHT, Theme, source_colour
-from sim.drawing.picture import Blitter, Encoding, LegendEntry
+from sim.drawing.picture import Blitter, Drawn, LegendEntry
 
 SOURCE_LABELS = {
     "baseline": "other channels (ads, shops)",
@@ -64,11 +62,12 @@ def _people(value: float, _pos=None) -> str:
     return f"{value:+,.0f}" if value < 0 else f"{value:,.0f}"
 
 
-class _Chart:
+class _Chart(Drawn):
     """A two-panel figure in a theme, blitted; subclasses add the lines."""
 
     def __init__(self, days: int, theme: Theme, size: tuple[float, float], dpi: int, below: float = 0.0) -> None:
         """``below``: inches kept free under the panels (for a legend)."""
+        super().__init__()
         self.theme = theme
         self.figure = Figure(figsize=size, dpi=dpi, facecolor=theme.background)
         width, height = size
@@ -88,7 +87,6 @@ class _Chart:
                 spine.set_color(theme.grid)
         self.bottom.set_xlabel("day", color=theme.text, fontsize=12)
         self.bottom.axhline(0, color=theme.text, lw=0.8)
-        self.lock = threading.Lock()
         self.limits_seen: dict[str, tuple[float, float]] = {}
 
     def _title(self, ax, text: str) -> None:
@@ -104,18 +102,6 @@ class _Chart:
             self.limits_seen[name] = (limits.low, limits.high)
             ax.set_ylim(limits.low, limits.high)
             self.blitter.invalidate()
-
-    def png(self) -> bytes:
-        with self.lock:
-            return self.blitter.png()
-
-    def image(self) -> Image.Image:
-        with self.lock:
-            return self.blitter.image()
-
-    def encoded(self, kind: Encoding) -> bytes:
-        with self.lock:
-            return self.blitter.encoded(kind)
 
 
 def _set_ghosts(lines: LineCollection, mean_line, ghosts: np.ndarray | None) -> None:

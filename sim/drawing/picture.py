@@ -133,7 +133,32 @@ class Blitter:
         return out.getvalue()
 
 
-class NetworkPicture:
+class Drawn:
+    """A figure drawn through a ``Blitter``, one frame at a time under ``lock`` (the classroom page
+    may draw from the play loop and an event at once). Subclasses set ``blitter``."""
+
+    blitter: Blitter
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def png(self) -> bytes:
+        """The current picture as PNG bytes."""
+        with self.lock:
+            return self.blitter.png()
+
+    def image(self) -> Image.Image:
+        """The current picture as an RGB image (a frame of ``wom animate``)."""
+        with self.lock:
+            return self.blitter.image()
+
+    def encoded(self, kind: Encoding) -> bytes:
+        """The current picture as ``png``, ``jpeg`` or ``png8`` bytes (``Blitter.encoded``)."""
+        with self.lock:
+            return self.blitter.encoded(kind)
+
+
+class NetworkPicture(Drawn):
     """One world's graph as a matplotlib figure: drawn once, recoloured by ``update``.
 
     Hired influencers sit on a ring around the graph, on the side where their audience lives,
@@ -154,6 +179,7 @@ class NetworkPicture:
         caption_lines: int = 1,
         theme: Theme = LIGHT,
     ) -> None:
+        super().__init__()
         self.world, self.tiers, self.theme = world, list(tiers), theme
         self.scale = size / 6.0  # marker sizes are tuned for a 6-inch picture
         entries = self.legend_entries() if legend else []
@@ -184,7 +210,6 @@ class NetworkPicture:
         self._ring: list[int] | None = None
         dynamic = [self.links, self.nodes, *self.labels, self.rings, *(a for _, a in self.tier_points.values())]
         self.blitter = Blitter(self.figure, dynamic + ([self.title] if self.title else []))
-        self.lock = threading.Lock()  # the page may draw from the play loop and an event at once
 
     # --- what subclasses provide ------------------------------------------------------
 
@@ -215,21 +240,6 @@ class NetworkPicture:
             entries.append(LegendEntry("posting today (large, gold edge)", "#9e9e9e", "*", edge=POSTING_COLOUR))
             entries.append(LegendEntry("has caused a backlash (red edge)", "#9e9e9e", "*", edge=BACKLASH_COLOUR))
         return entries
-
-    def png(self) -> bytes:
-        """The current picture as PNG bytes."""
-        with self.lock:
-            return self.blitter.png()
-
-    def image(self) -> Image.Image:
-        """The current picture as an RGB image (a frame of ``wom animate``)."""
-        with self.lock:
-            return self.blitter.image()
-
-    def encoded(self, kind: Encoding) -> bytes:
-        """The current picture as ``png``, ``jpeg`` or ``png8`` bytes (``Blitter.encoded``)."""
-        with self.lock:
-            return self.blitter.encoded(kind)
 
     def _place_influencers(self) -> None:
         """Each influencer on a ring outside the graph, in the direction of its audience's centre."""
