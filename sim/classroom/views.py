@@ -16,7 +16,7 @@ import solara
 from sim.classroom.lesson import LESSONS, Setup
 from sim.classroom.model import OTHER_RUNS
 from sim.classroom.player import SPEEDS
-from sim.classroom.session import CHART_FORMAT, PICTURE_FORMAT, Frame, TownFrame
+from sim.classroom.session import CHART_FORMAT, PICTURE_FORMAT, Frame, RunsSummary, TownFrame
 from sim.classroom.settings import Control
 from sim.drawing.picture import MIME, LegendEntry
 
@@ -63,12 +63,16 @@ def headline_html(town: TownFrame) -> str:
         f'<div class="wom-cost">Spent {money(t.spend)} of {t.budget:,.0f} USD: {cost}</div>',
     ]
     if town.runs is not None:
-        r = town.runs
-        rows.append(
-            f'<div class="wom-runs">Mean of runs 0-{r.runs - 1} on this day: {people(r.mean, sign=True)} '
-            f"(&plusmn; {r.se:,.0f}) incremental</div>"
-        )
+        rows.append(runs_html(town.runs, " incremental"))
     return "".join(rows)
+
+
+def runs_html(runs: RunsSummary, after: str = "") -> str:
+    """The mean of the other runs on this day, with its standard error."""
+    return (
+        f'<div class="wom-runs">Mean of runs 0-{runs.runs - 1} on this day: {people(runs.mean, sign=True)} '
+        f"(&plusmn; {runs.se:,.0f}){after}</div>"
+    )
 
 
 def details_html(town: TownFrame) -> str:
@@ -99,11 +103,7 @@ def difference_html(frame: Frame) -> str:
         f"<div>Spent: A {money(a.spend)}, B {money(b.spend)}</div>",
     ]
     if frame.difference is not None:
-        d = frame.difference
-        lines.append(
-            f'<div class="wom-runs">Mean of runs 0-{d.runs - 1} on this day: {people(d.mean, sign=True)} '
-            f"(&plusmn; {d.se:,.0f})</div>"
-        )
+        lines.append(runs_html(frame.difference))
     return "".join(lines)
 
 
