@@ -25,6 +25,16 @@ from sim.core.engine import ConsumerState, Context, Exposures, view_rates
 NONE = -1
 
 
+@njit(cache=True, inline="always")
+def _list(i, listed, members, m):  # pragma: no cover
+    """Put consumer ``i`` on the day's list unless it is there; returns the list's length."""
+    if not listed[i]:
+        listed[i] = True
+        members[m] = i
+        m += 1
+    return m
+
+
 @njit(cache=True)
 def _scatter(indptr, indices, talkers, codes, sign, counts, adopted, listed, members, m):  # pragma: no cover
     """Add ``sign`` to each neighbour's count of the talker's code; list undecided neighbours."""
@@ -33,10 +43,8 @@ def _scatter(indptr, indices, talkers, codes, sign, counts, adopted, listed, mem
         for e in range(indptr[j], indptr[j + 1]):
             i = indices[e]
             counts[i, c] += sign
-            if not adopted[i] and not listed[i]:
-                listed[i] = True
-                members[m] = i
-                m += 1
+            if not adopted[i]:
+                m = _list(i, listed, members, m)
     return m
 
 
@@ -44,10 +52,8 @@ def _scatter(indptr, indices, talkers, codes, sign, counts, adopted, listed, mem
 def _enlist(candidates, adopted, listed, members, m):  # pragma: no cover
     """List the undecided candidates not listed yet."""
     for i in candidates:
-        if not adopted[i] and not listed[i]:
-            listed[i] = True
-            members[m] = i
-            m += 1
+        if not adopted[i]:
+            m = _list(i, listed, members, m)
     return m
 
 
@@ -56,10 +62,7 @@ def _enlist_due(head, following, day, listed, members, m):  # pragma: no cover
     """List the consumers whose event day is ``day``."""
     i = head[day]
     while i != NONE:
-        if not listed[i]:
-            listed[i] = True
-            members[m] = i
-            m += 1
+        m = _list(i, listed, members, m)
         i = following[i]
     return m
 
