@@ -227,6 +227,17 @@ def plan_total(spec: PlanSpec, scenario: Scenario) -> float:
     return scenario.budget.total if spec.total is None else spec.total
 
 
+def _check_contract_floor(amount: float, floor: float, source: str, tier: str, key: str, value) -> None:
+    """A tier's bound ``key`` (given as ``value``) that is some money but less than one contract is refused."""
+    if 0 < amount < floor - 1e-9:
+        raise InputError(
+            source,
+            f"{PLAN_TABLE}.tiers.{tier}.{key}",
+            value,
+            f"{amount:,.0f} USD is below one contract's cost in tier {tier} ({floor:,.0f} USD); use 0 or more",
+        )
+
+
 def constraints(spec: PlanSpec, scenario: Scenario, fees: float, source: str = "<plan>") -> Constraints:
     """Bounds of every tier for ``fees`` USD of influencer fees; infeasible bounds are an ``InputError``."""
     names = scenario.tiers.names
@@ -244,24 +255,12 @@ def constraints(spec: PlanSpec, scenario: Scenario, fees: float, source: str = "
             continue
         if b.fixed is not None:
             fixed[t] = current.get(t, 0.0) if b.fixed == "current" else float(b.fixed) * scale
-            if 0 < fixed[t] < floor[t] - 1e-9:
-                raise InputError(
-                    source,
-                    f"{PLAN_TABLE}.tiers.{t}.fixed",
-                    b.fixed,
-                    f"{fixed[t]:,.0f} USD is below one contract's cost in tier {t} ({floor[t]:,.0f} USD); use 0 or more",
-                )
+            _check_contract_floor(fixed[t], floor[t], source, t, "fixed", b.fixed)
             lo[t] = hi[t] = fixed[t]
             continue
         lo[t] = (b.min or 0.0) * scale
         hi[t] = min(fees, b.max * scale) if b.max is not None else fees
-        if 0 < lo[t] < floor[t] - 1e-9:
-            raise InputError(
-                source,
-                f"{PLAN_TABLE}.tiers.{t}.min",
-                b.min,
-                f"{lo[t]:,.0f} USD is below one contract's cost in tier {t} ({floor[t]:,.0f} USD); use 0 or more",
-            )
+        _check_contract_floor(lo[t], floor[t], source, t, "min", b.min)
     for t in spec.tiers:
         if t not in names:
             raise InputError(source, f"{PLAN_TABLE}.tiers.{t}", t, did_you_mean(t, names, "a tier of this scenario"))
