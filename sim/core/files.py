@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import json
 import os
 import re
@@ -21,8 +22,12 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.core.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OWNER_MARK = ".wom-output.json"
 LOCK_FILE = ".wom.lock"
@@ -76,6 +81,28 @@ def read_text(path: str | Path, *, what: str, limit: int, key: str = "(file)") -
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError(str(path), f"line {line}", "NUL byte", f"a {what} file must be text, not binary data")
     return text
+
+
+def read_table(path: str | Path, what: str) -> pd.DataFrame:
+    """A CSV file a user hands in (a shortlist, campaign data) as text cells, leading ``#`` comment
+    lines skipped (``attrs["header_line"]`` says where the header is); problems are one line."""
+    import pandas as pd  # only here: most of wom's files are not tables
+
+    text = read_text(path, what=what, limit=TABLE_LIMIT)
+    lines = text.splitlines(keepends=True)
+    skipped = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
+    try:
+        frame = pd.read_csv(
+            io.StringIO("".join(lines[skipped:])), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(
+            str(path), "(table)", str(exc).strip().splitlines()[-1], f"a {what} file must be CSV"
+        ) from None
+    if len(frame) == 0:
+        raise InputError(str(path), "(rows)", 0, f"a {what} file needs a header line and at least one row")
+    frame.attrs["header_line"] = skipped + 1
+    return frame
 
 
 def check_name(name: object, source: str, key: str) -> str:

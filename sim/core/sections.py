@@ -143,6 +143,15 @@ class Tiers(Section):
     def names(self) -> list[str]:
         return list(self.table)
 
+    def tier_of(self, followers: float) -> str:
+        """The tier whose follower range holds ``followers`` (the nearest end outside them)."""
+        table = self.table
+        for name, t in table.items():
+            if t.followers_min <= followers < t.followers_max:
+                return name
+        lowest = min(table, key=lambda n: table[n].followers_min)
+        return lowest if followers < table[lowest].followers_min else max(table, key=lambda n: table[n].followers_max)
+
 
 class Marketplace(Section):
     candidates: dict[str, Annotated[int, Field(ge=0, le=MAX_CANDIDATES)]] = Field(

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.core import files
 from sim.core.errors import InputError, did_you_mean
 from sim.core.scenario import Scenario
-from sim.inference.campaign import _read_csv, tier_of
 
 # Canonical column -> accepted names (after lower-casing and turning spaces and hyphens into '_').
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -163,7 +163,7 @@ def read_shortlist(path: str, scenario: Scenario) -> Shortlist:
     Raises ``ShortlistError`` (an ``InputError``) listing every bad row, one line each.
     """
     source = str(path)
-    frame = _read_csv(source, "shortlist")
+    frame = files.read_table(source, "shortlist")
     text = frame.attrs.get("header_line", 1)
     cols, ignored = _columns(frame, source)
     rows = _Rows(source, text)
@@ -229,7 +229,7 @@ def read_shortlist(path: str, scenario: Scenario) -> Shortlist:
                 did_you_mean(tier[row], names, f"a tier of preset {scenario.tiers.preset!r}"),
             )
         elif tier[row] == "" and not np.isnan(followers[row]):
-            tier[row], derived[row] = tier_of(followers[row], scenario), True
+            tier[row], derived[row] = scenario.tiers.tier_of(followers[row]), True
         elif tier[row] == "" and cell.get("followers", blank).iloc[row] == "":
             rows.bad(row, cols.get("followers", cols.get("tier")), "", "followers or a tier for every creator")
     # engagement among those reached cannot exceed 1: the rate is at most the reach rate
