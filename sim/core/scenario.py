@@ -36,7 +36,7 @@ from sim.core.sections import (
     Tiers,
     Uncertain,
     WordOfMouth,
-    _unknown,
+    unknown_key,
 )
 from sim.core.sections import NetworkKind as NetworkKind
 from sim.core.sections import Policy as Policy
@@ -56,7 +56,7 @@ def check_dynamics_key(scenario: Scenario, key: str, values: tuple[float, ...]) 
     info = type(model).model_fields.get(field)
     if info is None or info.annotation is not float:
         numbers = [k for k, f in type(model).model_fields.items() if f.annotation is float]
-        raise ValueError(_unknown(field, numbers, f"a number of [{section}]"))
+        raise ValueError(unknown_key(field, numbers, f"a number of [{section}]"))
     for value in values:
         try:
             type(model).model_validate({**model.model_dump(), field: value})
@@ -97,7 +97,7 @@ class Scenario(Section):
             for key in mapping:
                 if key not in names:
                     raise ValueError(
-                        _unknown(key, names, f"a tier of preset {self.tiers.preset!r}") + f" @{section}.{key}"
+                        unknown_key(key, names, f"a tier of preset {self.tiers.preset!r}") + f" @{section}.{key}"
                     )
         if not self.marketplace.candidates:
             object.__setattr__(
@@ -168,7 +168,7 @@ class Scenario(Section):
     def variant(self, name: str, source: str = "<scenario>") -> Scenario:
         """The scenario with variant ``name`` merged over it (tables merge key by key)."""
         if name not in self.variants:
-            raise InputError(source, "variants", name, _unknown(name, list(self.variants), "a variant"))
+            raise InputError(source, "variants", name, unknown_key(name, list(self.variants), "a variant"))
         if "variants" in self.variants[name]:
             raise InputError(source, f"variants.{name}.variants", "(table)", "a variant cannot have variants")
         base = self.resolved()
@@ -254,7 +254,7 @@ def _error_line(source: str, data: dict, err: dict) -> InputError:
     key = ".".join(str(p) for p in loc) or "(top level)"
     if err["type"] == "extra_forbidden":
         allowed = _field_names(Scenario, loc[:-1])
-        return InputError(source, key, err.get("input"), _unknown(str(loc[-1]), allowed, "a known key"))
+        return InputError(source, key, err.get("input"), unknown_key(str(loc[-1]), allowed, "a known key"))
     if "ctx" in err and "expected" in err["ctx"]:
         msg = f"must be one of {err['ctx']['expected']}"
     elif err["type"] == "finite_number":

@@ -119,7 +119,7 @@ class Tiers(Section):
                 table[key] = data.pop(key)
             elif isinstance(data[key], dict):
                 allowed = ["preset", *known]
-                raise ValueError(_unknown(key, allowed, f"a tier of preset {preset!r}") + f" @tiers.{key}")
+                raise ValueError(unknown_key(key, allowed, f"a tier of preset {preset!r}") + f" @tiers.{key}")
         data["table"] = table
         return data
 
@@ -128,7 +128,7 @@ class Tiers(Section):
         bounds = cal.TIER_PRESETS[self.preset]
         for name in list(self.table):
             if name not in bounds:
-                raise ValueError(_unknown(name, list(bounds), f"a tier of preset {self.preset!r}"))
+                raise ValueError(unknown_key(name, list(bounds), f"a tier of preset {self.preset!r}"))
         full: dict[str, Tier] = {}
         for name, (lo, hi) in bounds.items():
             given = self.table.get(name, Tier()).model_dump(exclude_none=True)
@@ -268,5 +268,6 @@ def flat_ranges(tree: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _unknown(key: str, allowed: list[str], what: str) -> str:
+def unknown_key(key: str, allowed: list[str], what: str) -> str:
+    """The message for a key that is not ``allowed``, with the nearest allowed one."""
     return "unknown key, " + did_you_mean(key, allowed, what)

@@ -35,7 +35,8 @@ def save(fig, path: Path) -> Path:
     return path
 
 
-def _thousands(ax, axis: str = "x") -> None:
+def thousands(ax, axis: str = "x") -> None:
+    """Tick labels of ``axis`` in thousands (12k), as money axes read best."""
     from matplotlib.ticker import FuncFormatter
 
     fmt = FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k" if abs(v) >= 1000 else f"{v:,.0f}")
@@ -65,8 +66,8 @@ def curves_figure(curves: pd.DataFrame, metric: str, current: dict, recommended:
         ax.set_title(t, fontsize=9, pad=2)
         ax.set_xlabel("USD given to the tier", fontsize=7, labelpad=1)
         ax.tick_params(labelsize=7)
-        _thousands(ax, "x")
-        _thousands(ax, "y")
+        thousands(ax, "x")
+        thousands(ax, "y")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(tiers) :]:
         ax.axis("off")
@@ -107,7 +108,7 @@ def marginal_figure(curves: pd.DataFrame, allocation: pd.DataFrame, path: Path, 
     ax.xaxis.label.set_size(8)
     ax.yaxis.label.set_size(8)
     ax.tick_params(labelsize=7)
-    _thousands(ax, "x")
+    thousands(ax, "x")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=min(3, len(tiers)))
     return save(fig, path)
@@ -131,7 +132,7 @@ def options_figure(options: pd.DataFrame, metric: str, path: Path) -> Path:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(LABELS.get(metric, metric), fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
-    _thousands(ax, "x")
+    thousands(ax, "x")
     ax.grid(alpha=0.3, axis="x")
     ax.set_title("Options on fresh seeds\n(95% CI, simulation noise only)", fontsize=9)
     return save(fig, path)
@@ -165,7 +166,7 @@ def frontier_figure(frontier: pd.DataFrame, metric: str, path: Path) -> Path:
     for ax in (a, b):
         ax.tick_params(labelsize=7)
         ax.set_xlim(0, x.max() * 1.02 if x.max() > 0 else 1)
-        _thousands(ax, "x")
+        thousands(ax, "x")
         ax.grid(alpha=0.3)
     fig.suptitle("The best split at each total (95% CI)", fontsize=9)
     return save(fig, path)
@@ -188,7 +189,7 @@ def sensitivity_figure(sens: pd.DataFrame, path: Path) -> Path:
     ax.set_yticks(range(len(order)), [f"{p}\n({values[p][0]:g} / {values[p][1]:g})" for p in order], fontsize=7)
     ax.set_xlabel("recommended split's objective\n(orange: low value, blue: high value)", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
-    _thousands(ax, "x")
+    thousands(ax, "x")
     ax.grid(alpha=0.3, axis="x")
     ax.set_title("Which assumptions matter most", fontsize=9)
     return save(fig, path)

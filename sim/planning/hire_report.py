@@ -268,7 +268,7 @@ def frontier_figure(r, path: Path) -> Path:
     ax.set_xlabel("cumulative fees (USD)", fontsize=8)
     ax.set_ylabel(fg.LABELS.get(metric, metric), fontsize=8)
     ax.tick_params(labelsize=7)
-    fg._thousands(ax, "x")
+    fg.thousands(ax, "x")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     ax.set_title("Efficient frontier: the objective as creators are added in greedy order", fontsize=9)
