@@ -9,7 +9,6 @@ docs/calibration.md describes the format.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,22 +94,6 @@ def _missing(frame: pd.DataFrame, canonical: str, names: dict[str, tuple[str, ..
     )
 
 
-def _read_csv(path: str, what: str) -> pd.DataFrame:
-    text = files.read_text(path, what=what, limit=files.TABLE_LIMIT)
-    lines = text.splitlines(keepends=True)
-    skipped = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
-    try:
-        frame = pd.read_csv(
-            io.StringIO("".join(lines[skipped:])), dtype=str, keep_default_na=False, skipinitialspace=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(path, "(table)", str(exc).strip().splitlines()[-1], f"a {what} file must be CSV") from None
-    if len(frame) == 0:
-        raise InputError(path, "(rows)", 0, f"a {what} file needs a header line and at least one row")
-    frame.attrs["header_line"] = skipped + 1  # leading '#' comment lines are skipped
-    return frame
-
-
 class _Cells:
     """One column's text cells, turned into checked numbers with one-line errors."""
 
@@ -153,7 +136,7 @@ def read_campaign(path: str, scenario: Scenario, *, sales: str | None = None, st
     scenario's follower ranges; followers as impressions per post over the tier's reach rate).
     Reach and engagement rates are measured: impressions (engagements) per post per follower.
     """
-    frame = _read_csv(path, "campaign data")
+    frame = files.read_table(path, "campaign data")
     cols = _columns(frame, CREATOR_COLUMNS, path)
     for canonical in REQUIRED:
         if canonical not in cols:
@@ -198,7 +181,7 @@ def read_campaign(path: str, scenario: Scenario, *, sales: str | None = None, st
         if t != "" and t not in tiers:
             raise cell["tier"].error(row, t, did_you_mean(t, names, f"a tier of preset {scenario.tiers.preset!r}"))
         if t == "":
-            tier.iloc[row] = tier_of(followers[row], scenario)
+            tier.iloc[row] = scenario.tiers.tier_of(followers[row])
         if np.isnan(followers[row]):
             followers[row] = max(1.0, round(impressions[row] / (posts[row] * tiers[tier.iloc[row]].reach_rate)))
     if derived.any():
@@ -244,16 +227,6 @@ def read_campaign(path: str, scenario: Scenario, *, sales: str | None = None, st
     return Campaign(path, creators, observed, daily, sales, notes)
 
 
-def tier_of(followers: float, scenario: Scenario) -> str:
-    """The scenario's tier whose follower range holds ``followers`` (the nearest end outside them)."""
-    table = scenario.tiers.table
-    for name, t in table.items():
-        if t.followers_min <= followers < t.followers_max:
-            return name
-    lowest = min(table, key=lambda n: table[n].followers_min)
-    return lowest if followers < table[lowest].followers_min else max(table, key=lambda n: table[n].followers_max)
-
-
 def _niches(cells: _Cells, niches: int) -> pd.Series:
     """Niche labels -> the graph's niche numbers: numbers 0..niches-1 as given, other labels in
     order of first appearance; blank: drawn at random by the world."""
@@ -269,7 +242,7 @@ def _niches(cells: _Cells, niches: int) -> pd.Series:
 
 def read_sales(path: str) -> np.ndarray:
     """Daily total sales, one row per consecutive day (``day`` numbers or ISO ``date``s)."""
-    frame = _read_csv(path, "daily sales")
+    frame = files.read_table(path, "daily sales")
     cols = _columns(frame, SALES_COLUMNS, path)
     for canonical in SALES_COLUMNS:
         if canonical not in cols:
