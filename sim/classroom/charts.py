@@ -18,7 +18,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.classroom.model import OTHER_RUNS, OtherRuns, Town
 from sim.drawing.colours import LIGHT, Theme, source_colour
-from sim.drawing.picture import Blitter, Drawn, LegendEntry
+from sim.drawing.frames import Blitter, Drawn
+from sim.drawing.picture import LegendEntry
 
 SOURCE_LABELS = {
     "baseline": "other channels (ads, shops)",

@@ -27,7 +27,8 @@ from sim.classroom.settings import (
 )
 from sim.core.scenario import Scenario, load_scenario
 from sim.drawing.colours import DARK, LIGHT
-from sim.drawing.picture import Encoding, LegendEntry, NetworkPicture, NichePicture, network_picture
+from sim.drawing.frames import Encoding
+from sim.drawing.picture import LegendEntry, NetworkPicture, NichePicture, network_picture
 
 View = Literal["one", "side"]
 NONE = "none"

@@ -18,7 +18,8 @@ from sim.classroom.model import OTHER_RUNS
 from sim.classroom.player import SPEEDS
 from sim.classroom.session import CHART_FORMAT, PICTURE_FORMAT, Frame, RunsSummary, TownFrame
 from sim.classroom.settings import Control
-from sim.drawing.picture import MIME, LegendEntry
+from sim.drawing.frames import MIME
+from sim.drawing.picture import LegendEntry
 
 GLYPHS = {"^": "▲", "*": "★", "s": "■", "P": "✚", "D": "◆", "_": "━━", "--": "╍╍", "o": "●"}
 SPEED = Control("speed", "Speed", "int", SPEEDS[0], SPEEDS[1], 1, lambda v: f"{int(v)} days/s")
