@@ -50,7 +50,7 @@ def noise(file: Path, seeds: int, workers: int | None) -> None:
     picks = sorted(gains, key=gains.get)[-3:]  # the three affordable creators the estimate values most
     base = [c.handle[j] for j in m.policy]
     rosters = [base] + [[*base, c.handle[j]] for j in picks]
-    with RosterRuns(m.run, m.shortlist.creators, str(file), workers or 2) as runs:
+    with RosterRuns(m.run, m.shortlist.creators, str(file), workers=workers or 2) as runs:
         k = runs.simulate(rosters, range(seeds), "noise")
     v = k.pivot(index="replication", columns="point", values="incremental_adopters")
     print(f"one creator added to the tier-policy roster ({len(base)} creators), {seeds} paired seeds:")

@@ -14,13 +14,12 @@ number of workers.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -181,29 +180,18 @@ def start_pool(workers: int):
     return pool
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+@dataclass(kw_only=True)
+class LocalRuns:
+    """Simulations run here or, with ``workers`` > 1, in local processes (``start_pool``) held
+    while used as a context manager; counts the campaign runs made and their CPU time."""
 
-
-@dataclass
-class Evaluator:
-    """Evaluates splits of one base scenario; counts the simulated runs it made.
-
-    Use as a context manager so a process pool (``workers > 1``) is shut down.
-    """
-
-    base: Scenario
-    source: str = "<plan>"
     workers: int = 1
     progress: bool = False
     campaign_runs: int = 0
-    baseline_runs: int = 0
-    evaluations: int = 0
     cpu_seconds: float = 0.0  # CPU time of the simulations, in whichever process they ran
-    market: World | None = field(default=None, repr=False)  # the base world: whom each split would hire
     _pool: Any = field(default=None, repr=False)
 
-    def __enter__(self) -> Evaluator:
+    def __enter__(self) -> Self:
         if self.workers > 1:
             self._pool = start_pool(self.workers)
         return self
@@ -212,6 +200,17 @@ class Evaluator:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+@dataclass
+class Evaluator(LocalRuns):
+    """Evaluates splits of one base scenario; counts the simulated runs it made (``LocalRuns``)."""
+
+    base: Scenario
+    source: str = "<plan>"
+    baseline_runs: int = 0
+    evaluations: int = 0
+    market: World | None = field(default=None, repr=False)  # the base world: whom each split would hire
 
     def roster_key(self, scenario: Scenario) -> tuple | None:
         """Who a split hires (and for how many posts): splits that hire the same roster are the

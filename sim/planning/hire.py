@@ -26,9 +26,10 @@ from sim.core import limits
 from sim.core.errors import InputError, did_you_mean
 from sim.core.scenario import Scenario, as_scenario, read_scenario_data
 from sim.core.world import World
+from sim.experiments.backends import default_workers
 from sim.planning import celf
 from sim.planning.estimate import RosterEstimate, build_estimate
-from sim.planning.evaluate import default_workers, hire_with, split_scenario
+from sim.planning.evaluate import hire_with, split_scenario
 from sim.planning.rosters import RosterRuns, as_measured, creators_world
 from sim.planning.shortlist import Shortlist, marketplace_creators, read_shortlist
 from sim.planning.spec import PlanSpec, check_against, constraints, fees_of, parse_plan, plan_total, with_options
@@ -240,7 +241,9 @@ def hire(
             "word of mouth is supercritical here (each adopter wins more than one other): the estimate's word-of-mouth "
             "part is capped and its level is off; the simulated frontier and the fresh seeds show what happens"
         )
-    with RosterRuns(m.run, m.shortlist.creators, source, workers or default_workers(), progress) as runs:
+    with RosterRuns(
+        m.run, m.shortlist.creators, source, workers=workers or default_workers(), progress=progress
+    ) as runs:
         simulated: dict[tuple[int, ...], pd.DataFrame] = {}
 
         def simulate(rosters: list[list[int]], desc: str) -> list[pd.DataFrame]:

@@ -25,9 +25,10 @@ from sim.core import limits
 from sim.core.errors import InputError
 from sim.core.scenario import Scenario, as_scenario
 from sim.core.world import World
+from sim.experiments.backends import default_workers
 from sim.planning import optimise as opt
 from sim.planning.curves import curve_splits, curve_table
-from sim.planning.evaluate import Evaluator, default_workers, split_scenario
+from sim.planning.evaluate import Evaluator, split_scenario
 from sim.planning.frontier import ZOOM, budget_frontier
 from sim.planning.measure import Ledger, Measured, measured, paired
 from sim.planning.spec import (
@@ -243,7 +244,7 @@ def plan(
     search = list(range(spec.replications))
     verify = list(range(spec.verify_from, spec.verify_from + spec.verify_replications))
     ledger = Ledger()
-    with Evaluator(sc, source, workers or default_workers(), progress, market=market) as ev:
+    with Evaluator(sc, source, market=market, workers=workers or default_workers(), progress=progress) as ev:
         splits, index = curve_splits(cons_max, current, spec.levels)
         curve_out = ev.evaluate(splits, search, desc="response curves")
         curves = curve_table(index, curve_out, margin)

@@ -16,15 +16,14 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.core.scenario import Scenario
 from sim.core.world import World
-from sim.planning.evaluate import KPIS, start_pool
+from sim.planning.evaluate import KPIS, LocalRuns
 from sim.planning.measure import Measured
 from sim.reporting.runner import run_replication
 
@@ -73,31 +72,13 @@ def run_roster(task: RosterTask) -> tuple[list[dict], float]:
 
 
 @dataclass
-class RosterRuns:
-    """Simulates rosters of one scenario and creators table; counts the runs it made.
-
-    Use as a context manager so a process pool (``workers > 1``) is shut down.
-    """
+class RosterRuns(LocalRuns):
+    """Simulates rosters of one scenario and creators table; counts the runs it made (``LocalRuns``)."""
 
     scenario: Scenario
     creators: pd.DataFrame
     source: str = "<hire>"
-    workers: int = 1
-    progress: bool = False
-    campaign_runs: int = 0
     rosters: int = 0
-    cpu_seconds: float = 0.0
-    _pool: Any = field(default=None, repr=False)
-
-    def __enter__(self) -> RosterRuns:
-        if self.workers > 1:
-            self._pool = start_pool(self.workers)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
 
     def simulate(
         self, rosters: Sequence[Sequence[str]], replications: Sequence[int], desc: str = "hire"
