@@ -14,13 +14,11 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.core import tomlio
-from sim.core.files import replace_outputs
 from sim.planning import figures as fg
 from sim.planning.curves import mean_ci
 from sim.planning.measure import paired
-from sim.planning.report import CSS, UNITS, _img, _table, interval, num, usd
-from sim.reporting.outputs import resolved_toml
+from sim.planning.report import UNITS, interval, num, usd, write_files
+from sim.reporting.html import CSS, image, table
 
 ROSTER_ROWS = 25  # creators listed on the page (roster.csv has them all)
 
@@ -333,18 +331,18 @@ def render_html(r, figs: dict[str, Path]) -> str:
 Scenario hash {sc.content_hash()}, seed {sc.seed}, wom {__version__}.</p>
 <p class="answer" id="recommendation">{html.escape(r.sentence)}</p>
 <h2>Chosen, tier-policy and random rosters on fresh seeds</h2>
-{_table(["option", "creators", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", "unique reach [95% CI]", f"chosen minus this: {metric.replace('_', ' ')} [95% CI]"], comp_rows)}
+{table(["option", "creators", "spent USD", "unspent USD", "incremental adopters [95% CI]", "incremental profit USD [95% CI]", "unique reach [95% CI]", f"chosen minus this: {metric.replace('_', ' ')} [95% CI]"], comp_rows)}
 <p class="small">Tier policy: {html.escape(r.policy_label)}. Random roster: creators in random order, each hired while
 the money of the chosen roster and the tier bounds allow.</p>
-{_img(figs.get("frontier"), "efficient frontier")}
+{image(figs.get("frontier"), "efficient frontier")}
 <h2>The roster, in order of selection</h2>
-{_table(["#", "handle", "tier", "followers", "fee USD", "expected incremental adopters", "unique reach added", f"marginal gain per USD ({html.escape(r.spec.objective)})", "filled in from tier defaults"], roster_rows)}
+{table(["#", "handle", "tier", "followers", "fee USD", "expected incremental adopters", "unique reach added", f"marginal gain per USD ({html.escape(r.spec.objective)})", "filled in from tier defaults"], roster_rows)}
 {more}
 <p class="small">Expected adopters and reach added are the estimate's, given the creators above (calibrated on the
 simulation: factor {c["kappa"]:.2f}, fitted on {html.escape(c["calibrated_on"])}{_check(c)}).</p>
 <h2>How the roster was chosen</h2>
-<div class="two"><div>{_table(["rule", "creators", "fees", f"estimated {metric.replace('_', ' ')}", ""], pass_rows)}</div>
-{_img(figs.get("options"), "options")}</div>
+<div class="two"><div>{table(["rule", "creators", "fees", f"estimated {metric.replace('_', ' ')}", ""], pass_rows)}</div>
+{image(figs.get("options"), "options")}</div>
 <p class="small">Cost-effective lazy greedy (Leskovec et al. 2007, CELF): a pass by marginal gain and a pass by marginal
 gain per USD, each adding the best creator that fits the budget and the tier bounds, and the best single affordable
 creator; the best of these is kept. For a monotone submodular objective (unique reach) it reaches at least
@@ -364,26 +362,24 @@ because the best of many noisy estimates is biased upward.</p>
 """
 
 
+def hire_figures(r, folder: Path) -> dict[str, Path]:
+    """The hiring run's figures, drawn into ``folder``."""
+    figs = {"frontier": frontier_figure(r, folder / "frontier.png")}
+    shown = r.comparison[r.comparison["spent"] > 0]
+    if not shown.empty:
+        figs["options"] = fg.options_figure(shown.reset_index(drop=True), r.gain["metric"], folder / "options.png")
+    return figs
+
+
 def write_hire(r, out: Path) -> Path:
-    """Write every file of the hiring run into ``out`` (replaced atomically; only wom's own files)."""
-    info = {"scenario_hash": r.scenario.content_hash(), "seed": r.scenario.seed, "version": __version__}
-    with replace_outputs(out, kind="hire", info=info) as tmp:
-        r.roster.to_csv(tmp / "roster.csv", index=False)
-        r.comparison.to_csv(tmp / "comparison.csv", index=False)
-        r.frontier.to_csv(tmp / "frontier.csv", index=False)
-        r.passes.to_csv(tmp / "passes.csv", index=False)
-        r.shortlist.creators.assign(filled_in=r.shortlist.creators["handle"].map(r.shortlist.filled_text)).to_csv(
-            tmp / "candidates.csv", index=False
-        )
-        tables_ = tomlio.dumps(
-            {"plan": r.spec.model_dump(exclude_none=True), "hire": r.settings.model_dump(exclude_none=True)}
-        )
-        (tmp / "scenario.resolved.toml").write_text(resolved_toml(r.scenario) + "\n" + tables_)
-        folder = tmp / "figures"
-        figs = {"frontier": frontier_figure(r, folder / "frontier.png")}
-        shown = r.comparison[r.comparison["spent"] > 0]
-        if not shown.empty:
-            figs["options"] = fg.options_figure(shown.reset_index(drop=True), r.gain["metric"], folder / "options.png")
-        (tmp / "hire.html").write_text(render_html(r, figs), encoding="utf-8")
-    r.figures = {k: out / "figures" / p.name for k, p in figs.items()}
-    return out
+    """Write every file of the hiring run into ``out`` (``report.write_files``)."""
+    creators = r.shortlist.creators
+    tables = {
+        "roster.csv": r.roster,
+        "comparison.csv": r.comparison,
+        "frontier.csv": r.frontier,
+        "passes.csv": r.passes,
+        "candidates.csv": creators.assign(filled_in=creators["handle"].map(r.shortlist.filled_text)),
+    }
+    settings = {"plan": r.spec.model_dump(exclude_none=True), "hire": r.settings.model_dump(exclude_none=True)}
+    return write_files(r, out, "hire", tables, settings, lambda folder: hire_figures(r, folder), render_html)

@@ -10,6 +10,7 @@ the sensitivity section shows how assumptions move the answer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from sim import __version__
@@ -17,12 +18,11 @@ from sim.core import tomlio
 from sim.core.files import replace_outputs
 from sim.inference.draws import interval_note
 from sim.planning import figures as fg
-from sim.reporting.html import CSS, escape, image, page, table
+from sim.reporting.html import escape, image, page, table
 from sim.reporting.outputs import resolved_toml
 
 # Names sim.planning.hire_report (branch "hire") imports from here; new code imports sim.reporting.html.
-__all__ = ["CSS", "_img", "_table", "recommendation_sentence", "render_html", "write_plan"]
-_img, _table = image, table
+__all__ = ["recommendation_sentence", "render_html", "write_files", "write_plan"]
 
 UNITS = {
     "incremental_profit": "USD incremental profit",
@@ -229,31 +229,47 @@ no-campaign runs ({c["cpu_seconds"]:.0f} CPU seconds of simulation), {c["seconds
     return page(f"wom plan: {sc.name}", body)
 
 
-def write_plan(r, out: Path) -> Path:
-    """Write every file of the plan into ``out`` (replaced atomically; only wom's own files)."""
+def write_files(r, out: Path, kind: str, tables: dict, settings: dict, figures: Callable, render: Callable) -> Path:
+    """Write a planning run's files into ``out`` (replaced atomically; only wom's own files): each
+    CSV of ``tables`` (name -> frame; None is left out), the resolved scenario with the run's
+    ``settings`` tables, the figures ``figures(folder)`` draws, and the page ``render(r, figures)``
+    as ``<kind>.html``. Used by ``wom plan`` and ``wom hire``."""
     info = {"scenario_hash": r.scenario.content_hash(), "seed": r.scenario.seed, "version": __version__}
-    with replace_outputs(out, kind="plan", info=info) as tmp:
-        r.curves.to_csv(tmp / "response_curves.csv", index=False)
-        r.allocation.to_csv(tmp / "allocation.csv", index=False)
-        r.options.to_csv(tmp / "options.csv", index=False)
-        r.search.to_csv(tmp / "search.csv", index=False)
-        if r.frontier is not None:
-            r.frontier.to_csv(tmp / "frontier.csv", index=False)
-        if not r.sensitivity.empty:
-            r.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
-        plan_table = tomlio.dumps({"plan": r.spec.model_dump(exclude_none=True)})
-        (tmp / "scenario.resolved.toml").write_text(resolved_toml(r.scenario) + "\n" + plan_table)
-        folder = tmp / "figures"
-        metric = r.gain["metric"]
-        figs = {
-            "curves": fg.curves_figure(r.curves, metric, r.current, r.recommended, folder / "response_curves.png"),
-            "marginal": fg.marginal_figure(r.curves, r.allocation, folder / "marginal_roi.png"),
-            "options": fg.options_figure(r.options, metric, folder / "options.png"),
-        }
-        if r.frontier is not None:
-            figs["frontier"] = fg.frontier_figure(r.frontier, metric, folder / "frontier.png")
-        if not r.sensitivity.empty:
-            figs["sensitivity"] = fg.sensitivity_figure(r.sensitivity, folder / "sensitivity.png")
-        (tmp / "plan.html").write_text(render_html(r, figs), encoding="utf-8")
+    with replace_outputs(out, kind=kind, info=info) as tmp:
+        for name, frame in tables.items():
+            if frame is not None:
+                frame.to_csv(tmp / name, index=False)
+        (tmp / "scenario.resolved.toml").write_text(resolved_toml(r.scenario) + "\n" + tomlio.dumps(settings))
+        figs = figures(tmp / "figures")
+        (tmp / f"{kind}.html").write_text(render(r, figs), encoding="utf-8")
     r.figures = {k: out / "figures" / p.name for k, p in figs.items()}
     return out
+
+
+def plan_figures(r, folder: Path) -> dict[str, Path]:
+    """The plan's figures, drawn into ``folder``."""
+    metric = r.gain["metric"]
+    figs = {
+        "curves": fg.curves_figure(r.curves, metric, r.current, r.recommended, folder / "response_curves.png"),
+        "marginal": fg.marginal_figure(r.curves, r.allocation, folder / "marginal_roi.png"),
+        "options": fg.options_figure(r.options, metric, folder / "options.png"),
+    }
+    if r.frontier is not None:
+        figs["frontier"] = fg.frontier_figure(r.frontier, metric, folder / "frontier.png")
+    if not r.sensitivity.empty:
+        figs["sensitivity"] = fg.sensitivity_figure(r.sensitivity, folder / "sensitivity.png")
+    return figs
+
+
+def write_plan(r, out: Path) -> Path:
+    """Write every file of the plan into ``out`` (``write_files``)."""
+    tables = {
+        "response_curves.csv": r.curves,
+        "allocation.csv": r.allocation,
+        "options.csv": r.options,
+        "search.csv": r.search,
+        "frontier.csv": r.frontier,
+        "sensitivity.csv": None if r.sensitivity.empty else r.sensitivity,
+    }
+    settings = {"plan": r.spec.model_dump(exclude_none=True)}
+    return write_files(r, out, "plan", tables, settings, lambda folder: plan_figures(r, folder), render_html)
