@@ -18,13 +18,12 @@ import numpy as np
 import pandas as pd
 
 from sim.core.market import Candidates
-from sim.core.sections import Contracts, Hiring
+from sim.core.sections import Contracts, Policy
 
 if TYPE_CHECKING:
     from sim.core.world import World
 
-Policy = Hiring.model_fields["policy"].annotation
-POLICIES: tuple[str, ...] = get_args(Policy)
+POLICIES: tuple[str, ...] = get_args(Policy)  # the one list is the Literal in sections
 
 
 @dataclass(frozen=True)
