@@ -241,10 +241,18 @@ def plan_cmd(
 ) -> None:
     """Plan the budget: response curves, the best split under the plan table's constraints, how much to
     spend, and the gain over the current split verified on fresh seeds."""
-    from sim.planning.plan import plan_main
+    from sim.planning.plan import plan_from_file
 
     with handled("interrupted: nothing was written"):
-        plan_main(file, replications, verify_replications, evaluations, workers, out)
+        r = plan_from_file(file, replications, verify_replications, evaluations, workers, out)
+    c = r.counts
+    typer.echo(
+        f"\n{r.scenario.name}: {c['evaluations']} splits evaluated ({c['campaign_runs']} campaign and "
+        f"{c['baseline_runs']} no-campaign runs) in {c['seconds']:.0f} s on {c['workers']} worker(s); "
+        f"scenario hash {r.scenario.content_hash()}\n"
+    )
+    typer.echo(r.sentence)
+    typer.echo(f"\nwrote {r.out}/ (plan.html, allocation.csv, response_curves.csv, options.csv, search.csv, figures/)")
 
 
 @app.command("hire")
@@ -261,10 +269,19 @@ def hire_cmd(
 ) -> None:
     """Choose which creators to hire under the budget and the plan table's tier bounds (cost-effective
     lazy greedy), and compare the roster with the tier policy and a random roster on fresh seeds."""
-    from sim.planning.hire import hire_main
+    from sim.planning.hire import hire_from_file
 
     with handled("interrupted: nothing was written"):
-        hire_main(file, shortlist, replications, verify_replications, workers, out)
+        r = hire_from_file(file, shortlist, replications, verify_replications, workers, out)
+    n = r.counts
+    typer.echo(
+        f"\n{r.scenario.name}: {n['candidates']} candidates; {n['evaluations']:,} estimated gains in "
+        f"{n['select_seconds']:.1f} s ({1000 * n['select_seconds'] / max(1, n['evaluations']):.2f} ms each); "
+        f"{n['rosters_simulated']} rosters simulated ({n['campaign_runs']} campaign runs); {n['seconds']:.0f} s on "
+        f"{n['workers']} worker(s); scenario hash {r.scenario.content_hash()}\n"
+    )
+    typer.echo(r.sentence)
+    typer.echo(f"\nwrote {r.out}/ (hire.html, roster.csv, comparison.csv, frontier.csv, figures/)")
 
 
 @app.command("app")

@@ -343,15 +343,14 @@ def hire(
     return result
 
 
-def hire_main(file: Path, shortlist, replications, verify_replications, workers, out) -> HireResult:
-    """``wom hire FILE``: validate everything (options, shortlist, output folder) before any run."""
-    import typer
-
+def hire_from_file(file: Path, shortlist, replications, verify_replications, workers, out) -> HireResult:
+    """``wom hire FILE``: everything (options, shortlist, output folder) validated before any run; the
+    files go to ``out``, else results/<scenario>-hire (``HireResult.out``)."""
     from sim.core.files import output_folder
 
     sc = as_scenario(file)
     target = output_folder(out, f"{sc.name}-hire", kind="hire")
-    result = hire(
+    return hire(
         file,
         shortlist,
         replications=replications,
@@ -360,13 +359,3 @@ def hire_main(file: Path, shortlist, replications, verify_replications, workers,
         out=target,
         progress=True,
     )
-    n = result.counts
-    typer.echo(
-        f"\n{sc.name}: {n['candidates']} candidates; {n['evaluations']:,} estimated gains in {n['select_seconds']:.1f} s "
-        f"({1000 * n['select_seconds'] / max(1, n['evaluations']):.2f} ms each); {n['rosters_simulated']} rosters "
-        f"simulated ({n['campaign_runs']} campaign runs); {n['seconds']:.0f} s on {n['workers']} worker(s); "
-        f"scenario hash {sc.content_hash()}\n"
-    )
-    typer.echo(result.sentence)
-    typer.echo(f"\nwrote {target}/ (hire.html, roster.csv, comparison.csv, frontier.csv, figures/)")
-    return result

@@ -322,10 +322,9 @@ def plan(
     return result
 
 
-def plan_main(file: Path, replications, verify_replications, evaluations, workers, out) -> PlanResult:
-    """``wom plan FILE``: validate everything (options and output folder) before any run, plan, print."""
-    import typer
-
+def plan_from_file(file: Path, replications, verify_replications, evaluations, workers, out) -> PlanResult:
+    """``wom plan FILE``: everything (options, output folder) validated before any run; the files go
+    to ``out``, else results/<scenario>-plan (``PlanResult.out``)."""
     from sim.core.files import output_folder
 
     scenario, spec = load_plan(file)
@@ -333,13 +332,4 @@ def plan_main(file: Path, replications, verify_replications, evaluations, worker
         spec, str(file), replications=replications, verify_replications=verify_replications, evaluations=evaluations
     )
     target = output_folder(out, f"{scenario.name}-plan", kind="plan")
-    result = plan(scenario, spec, workers=workers, out=target, progress=True, source=str(file))
-    c = result.counts
-    typer.echo(
-        f"\n{scenario.name}: {c['evaluations']} splits evaluated ({c['campaign_runs']} campaign and "
-        f"{c['baseline_runs']} no-campaign runs) in {c['seconds']:.0f} s on {c['workers']} worker(s); "
-        f"scenario hash {scenario.content_hash()}\n"
-    )
-    typer.echo(result.sentence)
-    typer.echo(f"\nwrote {target}/ (plan.html, allocation.csv, response_curves.csv, options.csv, search.csv, figures/)")
-    return result
+    return plan(scenario, spec, workers=workers, out=target, progress=True, source=str(file))
