@@ -230,6 +230,11 @@ def calibrate_cmd(
     typer.echo(f"next: wom run {cal.out}/{cal.scenario.name}.calibrated.toml")
 
 
+def show_answer(r, files: str) -> None:
+    """What a plan or a hiring run took, its answer in one sentence, and where its files are."""
+    typer.echo(f"\n{r.work}\n\n{r.sentence}\n\nwrote {r.out}/ ({files})")
+
+
 @app.command("plan")
 def plan_cmd(
     file: ScenarioFile,
@@ -245,14 +250,7 @@ def plan_cmd(
 
     with handled("interrupted: nothing was written"):
         r = plan_from_file(file, replications, verify_replications, evaluations, workers, out)
-    c = r.counts
-    typer.echo(
-        f"\n{r.scenario.name}: {c['evaluations']} splits evaluated ({c['campaign_runs']} campaign and "
-        f"{c['baseline_runs']} no-campaign runs) in {c['seconds']:.0f} s on {c['workers']} worker(s); "
-        f"scenario hash {r.scenario.content_hash()}\n"
-    )
-    typer.echo(r.sentence)
-    typer.echo(f"\nwrote {r.out}/ (plan.html, allocation.csv, response_curves.csv, options.csv, search.csv, figures/)")
+    show_answer(r, "plan.html, allocation.csv, response_curves.csv, options.csv, search.csv, figures/")
 
 
 @app.command("hire")
@@ -273,15 +271,7 @@ def hire_cmd(
 
     with handled("interrupted: nothing was written"):
         r = hire_from_file(file, shortlist, replications, verify_replications, workers, out)
-    n = r.counts
-    typer.echo(
-        f"\n{r.scenario.name}: {n['candidates']} candidates; {n['evaluations']:,} estimated gains in "
-        f"{n['select_seconds']:.1f} s ({1000 * n['select_seconds'] / max(1, n['evaluations']):.2f} ms each); "
-        f"{n['rosters_simulated']} rosters simulated ({n['campaign_runs']} campaign runs); {n['seconds']:.0f} s on "
-        f"{n['workers']} worker(s); scenario hash {r.scenario.content_hash()}\n"
-    )
-    typer.echo(r.sentence)
-    typer.echo(f"\nwrote {r.out}/ (hire.html, roster.csv, comparison.csv, frontier.csv, figures/)")
+    show_answer(r, "hire.html, roster.csv, comparison.csv, frontier.csv, figures/")
 
 
 @app.command("app")

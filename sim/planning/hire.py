@@ -94,6 +94,17 @@ class HireResult:
 
         return hire_sentence(self)
 
+    @property
+    def work(self) -> str:
+        """What the hiring run took: estimates, simulated rosters, time, workers, the scenario's hash."""
+        n = self.counts
+        return (
+            f"{self.scenario.name}: {n['candidates']} candidates; {n['evaluations']:,} estimated gains in "
+            f"{n['select_seconds']:.1f} s ({1000 * n['select_seconds'] / max(1, n['evaluations']):.2f} ms each); "
+            f"{n['rosters_simulated']} rosters simulated ({n['campaign_runs']} campaign runs); {n['seconds']:.0f} s "
+            f"on {n['workers']} worker(s); scenario hash {self.scenario.content_hash()}"
+        )
+
 
 def _inputs(scenario, spec, settings, source: str) -> tuple[Scenario, PlanSpec, HireSpec, str, Path | None]:
     if isinstance(scenario, str | Path):

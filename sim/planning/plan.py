@@ -71,6 +71,16 @@ class PlanResult:
 
         return recommendation_sentence(self)
 
+    @property
+    def work(self) -> str:
+        """What the plan took: splits, runs, time, workers, and the scenario's hash."""
+        c = self.counts
+        return (
+            f"{self.scenario.name}: {c['evaluations']} splits evaluated ({c['campaign_runs']} campaign and "
+            f"{c['baseline_runs']} no-campaign runs) in {c['seconds']:.0f} s on {c['workers']} worker(s); "
+            f"scenario hash {self.scenario.content_hash()}"
+        )
+
 
 def _as_inputs(scenario, spec, source: str) -> tuple[Scenario, PlanSpec, str]:
     if isinstance(scenario, str | Path):
