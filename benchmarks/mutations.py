@@ -151,7 +151,7 @@ MUTANTS = [
     mutant(
         "complex_threshold_off_by_one",
         "complex contagion needs one talker more than the threshold",
-        "sim/core/rules.py",
+        "sim/core/decision.py",
         (
             "if params.threshold > 1 and talkers < params.threshold:",
             "if params.threshold > 1 and talkers <= params.threshold:",
@@ -233,8 +233,8 @@ MUTANTS = [
     mutant(
         "ci_normal_not_t",
         "95% interval of the mean with the normal quantile instead of Student's t",
-        "sim/reporting/metrics.py",
-        ("stdtrit(np.maximum(np.asarray(n) - 1, 1), 0.975)", "1.959963984540054"),
+        "sim/reporting/intervals.py",
+        ("stdtrit(np.maximum(np.asarray(n) - 1, 1), 0.5 + LEVEL / 2)", "1.959963984540054"),
     ),
     mutant(
         "nps_promoter_from_8",
@@ -252,7 +252,7 @@ MUTANTS = [
     mutant(
         "old_rate_not_booked",
         "when a consumer's hazards change, what accrued at the old rates is not booked first",
-        "sim/core/rules.py",
+        "sim/core/decision.py",
         ("accrued = accrued + gap * scaled(resp, account.pressure[i])", "accrued = accrued"),
     ),
     mutant(
