@@ -15,19 +15,10 @@ from sim.core.errors import InputError
 from sim.core.files import atomic_write
 from sim.core.scenario import Scenario
 from sim.experiments import designs as ds
+from sim.experiments import spec
 from sim.experiments.backends import run_plan
 from sim.experiments.figures import fmt_number, label, pyplot, save_figure
 from sim.experiments.plan import Plan, Point
-from sim.experiments.spec import (
-    LOWER_IS_BETTER,
-    Experiment,
-    as_experiment,
-    check_points,
-    check_work,
-    lookup,
-    split_count,
-    split_scenarios,
-)
 from sim.inference.draws import interval_note
 from sim.reporting.intervals import INTERVALS_NOTE
 from sim.reporting.metrics import KPI_UNITS, kpi_interval
@@ -48,11 +39,11 @@ def _cast(base: Any, value: Any, from_range: bool) -> Any:
     return value
 
 
-def _check_parameters(exp: Experiment) -> None:
+def _check_parameters(exp: spec.Experiment) -> None:
     """Key paths exist and each parameter's extreme values validate (one clear line if not)."""
-    spec, base, src = exp.spec, exp.scenario, exp.source
+    settings, base, src = exp.spec, exp.scenario, exp.source
     resolved = base.resolved()
-    for key, p in spec.parameters.items():
+    for key, p in settings.parameters.items():
         where = f"experiment.parameters.{key}"
         shown = p.model_dump(exclude_none=True, exclude_defaults=True)
         if key.split(".")[0] in NOT_SWEPT:
@@ -65,14 +56,14 @@ def _check_parameters(exp: Experiment) -> None:
                 "budget shares must sum to 1, so one share cannot be swept alone; "
                 "sweep shares with [experiment.split_grid] (tiers, step) instead",
             )
-        if spec.design == "sobol" and not p.bounded:
+        if settings.design == "sobol" and not p.bounded:
             raise InputError(src, where, shown, "design 'sobol' needs bounds (min and max) for every parameter")
-        if p.steps is not None and spec.design != "grid":
-            raise InputError(src, where, shown, f"steps apply to design 'grid' only, not {spec.design!r}")
-        if spec.design == "grid" and p.bounded and p.steps is None:
+        if p.steps is not None and settings.design != "grid":
+            raise InputError(src, where, shown, f"steps apply to design 'grid' only, not {settings.design!r}")
+        if settings.design == "grid" and p.bounded and p.steps is None:
             raise InputError(src, where, shown, "design 'grid' needs steps (or levels) for a range")
         probes = p.levels if p.levels is not None else [p.min, p.max]
-        current = lookup(resolved, key)
+        current = spec.lookup(resolved, key)
         for value in probes:
             if isinstance(value, bool) != isinstance(current, bool) and current is not None:
                 allowed = (
@@ -87,39 +78,45 @@ def _check_parameters(exp: Experiment) -> None:
                 raise InputError(src, where, shown if bad_path else value, err.allowed) from None
 
 
-def design_points(exp: Experiment) -> pd.DataFrame:
+def design_points(exp: spec.Experiment) -> pd.DataFrame:
     """The sweep's points: the design's parameter values, crossed with the split grid if any."""
-    spec, base, src = exp.spec, exp.scenario, exp.source
-    if not spec.parameters and spec.split_grid is None:
+    settings, base, src = exp.spec, exp.scenario, exp.source
+    if not settings.parameters and settings.split_grid is None:
         raise InputError(src, "experiment.parameters", {}, "nothing to sweep: add [experiment.parameters]")
-    params = spec.parameters
-    size = {"grid": ds.grid_size(params), "sobol": (spec.samples or 0) * (len(params) + 2)}
-    n = size.get(spec.design, spec.samples or 0) if params else 1
+    params = settings.parameters
+    size = {"grid": ds.grid_size(params), "sobol": (settings.samples or 0) * (len(params) + 2)}
+    n = size.get(settings.design, settings.samples or 0) if params else 1
     hint = "use fewer steps or levels, or design 'lhs' with fewer samples"
-    check_points(exp, n * max(1, split_count(exp)), "experiment.parameters", hint)  # before building anything
+    spec.check_points(exp, n * max(1, spec.split_count(exp)), "experiment.parameters", hint)  # before building anything
     _check_parameters(exp)
-    needs_samples = spec.design != "grid"
-    if needs_samples and spec.samples is None:
-        raise InputError(src, "experiment.samples", None, f"design {spec.design!r} needs samples = <number of points>")
-    if not needs_samples and spec.samples is not None:
-        raise InputError(src, "experiment.samples", spec.samples, "design 'grid' takes no samples (use steps)")
-    if spec.design == "sobol" and spec.samples & (spec.samples - 1):
-        raise InputError(src, "experiment.samples", spec.samples, "design 'sobol' needs a power of 2 (e.g. 64)")
-    if spec.split_grid is not None and spec.design != "grid":
-        raise InputError(src, "experiment.split_grid", spec.split_grid.model_dump(), "crosses with design 'grid' only")
-    seed = base.seed if spec.sample_seed is None else spec.sample_seed
+    needs_samples = settings.design != "grid"
+    if needs_samples and settings.samples is None:
+        raise InputError(
+            src, "experiment.samples", None, f"design {settings.design!r} needs samples = <number of points>"
+        )
+    if not needs_samples and settings.samples is not None:
+        raise InputError(src, "experiment.samples", settings.samples, "design 'grid' takes no samples (use steps)")
+    if settings.design == "sobol" and settings.samples & (settings.samples - 1):
+        raise InputError(src, "experiment.samples", settings.samples, "design 'sobol' needs a power of 2 (e.g. 64)")
+    if settings.split_grid is not None and settings.design != "grid":
+        raise InputError(
+            src, "experiment.split_grid", settings.split_grid.model_dump(), "crosses with design 'grid' only"
+        )
+    seed = base.seed if settings.sample_seed is None else settings.sample_seed
     if not params:
         frame = pd.DataFrame(index=range(1))
-    elif spec.design == "grid":
+    elif settings.design == "grid":
         frame = ds.grid(params)
     else:
-        sampler = {"random": ds.random, "lhs": ds.latin_hypercube, "sobol": ds.sobol}[spec.design]
-        frame = sampler(params, spec.samples, seed)
+        sampler = {"random": ds.random, "lhs": ds.latin_hypercube, "sobol": ds.sobol}[settings.design]
+        frame = sampler(params, settings.samples, seed)
     resolved = base.resolved()
     for key, p in params.items():
-        frame[key] = [_cast(lookup(resolved, key), v, p.bounded) for v in frame[key]]
-    if spec.split_grid is not None:
-        splits = pd.DataFrame([{f"budget.split.{t}": s for t, s in split.items()} for split, _ in split_scenarios(exp)])
+        frame[key] = [_cast(spec.lookup(resolved, key), v, p.bounded) for v in frame[key]]
+    if settings.split_grid is not None:
+        splits = pd.DataFrame(
+            [{f"budget.split.{t}": s for t, s in split.items()} for split, _ in spec.split_scenarios(exp)]
+        )
         frame = frame.merge(splits, how="cross")
     return frame
 
@@ -130,10 +127,10 @@ def _split_overrides(row: dict) -> dict:
     return {**rest, "budget.split": split} if split else rest
 
 
-def sweep_plan(exp: Experiment) -> tuple[Plan, pd.DataFrame]:
+def sweep_plan(exp: spec.Experiment) -> tuple[Plan, pd.DataFrame]:
     """The plan of a sweep and its points frame (point index = row number)."""
     points = design_points(exp)
-    check_work(exp, len(points), exp.scenario.replications, [exp.scenario])
+    spec.check_work(exp, len(points), exp.scenario.replications, [exp.scenario])
     base = exp.scenario.model_copy(update={"variants": {}})
     columns = list(points.columns)
     values = points.to_numpy(dtype=object)
@@ -187,7 +184,7 @@ class SweepResult:
 
 
 def sweep(
-    experiment: Experiment | Scenario | str | Path,
+    experiment: spec.Experiment | Scenario | str | Path,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -199,17 +196,24 @@ def sweep(
     Every point runs the scenario's ``replications`` on the same seeds. With ``out`` the rows
     stream to ``out/runs/`` and a repeated call resumes; without, a temporary folder is used.
     """
-    exp = as_experiment(experiment)
+    exp = spec.as_experiment(experiment)
     plan, points = sweep_plan(exp)
-    spec, factors = exp.spec, list(points.columns)
+    settings, factors = exp.spec, list(points.columns)
     with run_plan(plan, out, workers=workers, scheduler=scheduler, progress=progress) as stored:
-        summary = point_summary(stored.runs, factors, spec.metrics)
+        summary = point_summary(stored.runs, factors, settings.metrics)
         result = SweepResult(
-            stored.runs, summary, None, spec.design, factors, spec.metrics, stored.resumed_runs, stored.computed_runs
+            stored.runs,
+            summary,
+            None,
+            settings.design,
+            factors,
+            settings.metrics,
+            stored.resumed_runs,
+            stored.computed_runs,
         )
         result.notices = stored.notices
         result.covers = interval_note(exp.scenario)
-        if spec.design == "sobol":
+        if settings.design == "sobol":
             result.indices, result.notes = _sobol_table(exp, summary)
         if stored.out is not None:
             result.out = stored.out
@@ -217,7 +221,7 @@ def sweep(
     return result
 
 
-def _sobol_table(exp: Experiment, summary: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def _sobol_table(exp: spec.Experiment, summary: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     seed = exp.scenario.seed if exp.spec.sample_seed is None else exp.spec.sample_seed
     frames, notes = [], []
     for m in exp.spec.metrics:
@@ -244,7 +248,7 @@ def sweep_text(result: SweepResult) -> str:
     """What ``wom sweep`` prints: the best points per metric and, for Sobol, the indices."""
     lines = []
     for m in result.metrics:
-        best = result.points.sort_values(m, ascending=m in LOWER_IS_BETTER).head(1)
+        best = result.points.sort_values(m, ascending=m in spec.LOWER_IS_BETTER).head(1)
         if best.empty or pd.isna(best[m].iloc[0]):
             continue
         row = best.iloc[0]
