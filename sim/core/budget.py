@@ -153,8 +153,11 @@ def spend_report(world: World) -> pd.DataFrame:
 def unspent_words(report: pd.DataFrame, at_least: float = LEFT_OVER) -> str:
     """The tiers of a ``tier_spend`` report that left at least ``at_least`` USD, how much and why:
     "macro 4,543 USD, no whole contract fits ...; mega ..." ("" when every tier spent its money)."""
-    rows = report[(report["unspent"] >= at_least) & (report["allocated"] > 0)]
-    return "; ".join(f"{r.tier} {r.unspent:,.0f} USD, {r.unspent_reason}" for r in rows.itertuples())
+    columns = (report[c] for c in ("tier", "unspent", "allocated", "unspent_reason"))
+    rows = zip(*columns, strict=True)  # plain Python: a handful of rows, asked once per replication
+    return "; ".join(
+        f"{tier} {left:,.0f} USD, {why}" for tier, left, given, why in rows if left >= at_least and given > 0
+    )
 
 
 def policy_order(

@@ -8,13 +8,14 @@ no-campaign counterfactual, so differences between runs come from the dynamics a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sim.core.budget import Roster, hire, hire_exactly
+from sim.core.budget import Roster, hire, hire_exactly, spend_report
 from sim.core.errors import InputError
 from sim.core.market import Candidates, build_audiences, creators_marketplace, generate_marketplace
 from sim.core.network import SocialGraph, build_graph
@@ -45,6 +46,12 @@ class World:
     def scale(self) -> float:
         """Real people per simulated consumer."""
         return self.scenario.market.population / self.graph.n
+
+    @functools.cached_property
+    def spend(self) -> pd.DataFrame:
+        """``budget.spend_report``: what hiring did with each tier's money and why any is left.
+        Fixed for every replication, so made once (do not modify the frame)."""
+        return spend_report(self)
 
     @classmethod
     def build(

@@ -29,11 +29,12 @@ def metrics_figure(c: Comparison, path: Path) -> Path:
     x = np.arange(len(c.variants))
     for ax, m in zip(axes.flat, metrics, strict=False):
         t = c.table[c.table["metric"] == m].set_index("variant").loc[c.variants]
-        for xi, (mean, lo, hi), colour in zip(
-            x, t[["mean", "ci95_low", "ci95_high"]].to_numpy(), _colours(c), strict=True
-        ):
-            err = np.nan_to_num([[mean - lo], [hi - mean]], posinf=0.0, neginf=0.0)  # an open end: no whisker
-            ax.errorbar(xi, mean, yerr=err, fmt="o", color=colour, capsize=3)
+        mean, lo, hi = t[["mean", "ci95_low", "ci95_high"]].to_numpy().T
+        err = np.nan_to_num(np.array([mean - lo, hi - mean]), posinf=0.0, neginf=0.0)  # an open end: no whisker
+        colours = np.array(_colours(c))
+        for colour in dict.fromkeys(colours):  # one call per colour, not per point: drawn in a fraction
+            at = colours == colour
+            ax.errorbar(x[at], mean[at], yerr=err[:, at], fmt="o", color=colour, capsize=3)
         ax.set_xticks(x, c.variants, rotation=35, ha="right", fontsize=8)
         ax.set(title=m.replace("_", " "), ylabel=label(m))
         ax.grid(alpha=0.3)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.core.budget import Roster, hire, spend_report, unspent_reason
+from sim.core.budget import Roster, hire, unspent_reason
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.core.world import World
 from sim.experiments.backends import main_script_hidden
@@ -139,7 +139,7 @@ def run_task(task: Task) -> TaskResult:
         ids = {"point": task.point, "replication": r, "seed": sc.seed, "scenario_hash": scenario_hash}
         kpis.append({**ids, **{key: rep.kpis[key] for key in KPIS}})
         tiers.extend(_tier_rows(task.point, r, rep.tiers))
-    static = spend_report(world).assign(point=task.point).to_dict(orient="records")
+    static = world.spend.assign(point=task.point).to_dict(orient="records")
     return TaskResult(task.point, kpis, tiers, static, BASELINES.misses - made, time.process_time() - started)
 
 

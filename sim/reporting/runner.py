@@ -10,6 +10,7 @@ process, so each worker process has its own) keyed by everything it does depend 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import threading
@@ -24,7 +25,7 @@ from tqdm.auto import tqdm
 
 from sim import __version__
 from sim.core import limits
-from sim.core.budget import spend_report, unspent_words
+from sim.core.budget import unspent_words
 from sim.core.engine import ConsumerState
 from sim.core.errors import InputError
 from sim.core.model import ENGINES, Engine, InfluenceModel
@@ -124,14 +125,34 @@ ID_COLUMNS = ["scenario", "scenario_hash", "seed", "replication"]
 
 @dataclass
 class Replication:
-    """One replication's frames (before id columns are added)."""
+    """One replication: its campaign and no-campaign records and KPIs. The tables are made when first
+    asked for (compare and plan read only the KPIs of hundreds of replications)."""
 
-    daily: pd.DataFrame
+    campaign: RunRecords
+    baseline: RunRecords
     kpis: dict[str, float]
-    tiers: pd.DataFrame
-    influencers: pd.DataFrame
-    final_state: ConsumerState
-    spend: pd.DataFrame  # sim.core.budget.spend_report of the world: the same in every replication
+    spend: pd.DataFrame  # the world's spend report (``World.spend``): the same in every replication
+    allocation: dict[str, float] = field(repr=False)
+    margin: float = field(repr=False)
+
+    @property
+    def influencers(self) -> pd.DataFrame:
+        return self.campaign.influencers
+
+    @property
+    def final_state(self) -> ConsumerState:
+        return self.campaign.state
+
+    @functools.cached_property
+    def daily(self) -> pd.DataFrame:
+        """Both worlds' daily rows, told apart by the ``world`` column (campaign, baseline)."""
+        both = [self.campaign.daily.assign(world="campaign"), self.baseline.daily.assign(world="baseline")]
+        return pd.concat(both, ignore_index=True)
+
+    @functools.cached_property
+    def tiers(self) -> pd.DataFrame:
+        """Per-tier totals (``metrics.tier_rows``)."""
+        return tier_rows(self.campaign, self.allocation, self.kpis["incremental_adopters"], self.margin, self.spend)
 
     @property
     def unspent_reason(self) -> str:
@@ -160,12 +181,7 @@ def run_replication(
     m = scenario.market
     kpis = replication_kpis(campaign, baseline, m.price, m.unit_margin)
     kpis["unspent"] = scenario.budget.total - kpis["spend"]
-    daily = pd.concat(
-        [campaign.daily.assign(world="campaign"), baseline.daily.assign(world="baseline")], ignore_index=True
-    )
-    spend = spend_report(world)
-    tiers = tier_rows(campaign, scenario.tier_allocation(), kpis["incremental_adopters"], m.unit_margin, spend)
-    return Replication(daily, kpis, tiers, campaign.influencers, campaign.state, spend)
+    return Replication(campaign, baseline, kpis, world.spend, scenario.tier_allocation(), m.unit_margin)
 
 
 @dataclass
@@ -189,7 +205,7 @@ class Results:
     @property
     def spend(self) -> pd.DataFrame:
         """Per tier: allocated, spent, unspent and why (the world's ``spend_report``)."""
-        return spend_report(self.world)
+        return self.world.spend
 
     def tier_summary(self) -> pd.DataFrame:
         """Per-tier means over replications (words, the same in every replication, kept as they are)."""
