@@ -288,3 +288,29 @@ def test_calibration_without_data_says_how_to_give_it(tmp_path):
     path.write_text("[market]\ndays = 30\n")
     with pytest.raises(InputError, match=r"calibrate.data = '\(missing\)': give the past campaign's CSV: --data FILE"):
         calibrate(path)
+
+
+def test_template_optional_tables_are_valid_when_uncommented(tmp_path):
+    """The commented [uncertain] and [calibrate] examples of `wom scenario new` work once uncommented."""
+    import re
+
+    from sim.core.template import template
+    from sim.inference.calibrate import read_spec
+
+    text = template("mine")
+    assert as_scenario_text(tmp_path, text).uncertain.parameters == {}  # commented: not active
+    live = "\n".join(line[2:] if re.match(r"# (\[|[a-z_.]+ = )", line) else line for line in text.splitlines())
+    path = tmp_path / "live.toml"
+    path.write_text(live)
+    sc = as_scenario(path)
+    assert set(sc.uncertain.parameters) == {"influence.conversion", "word_of_mouth.q"}
+    assert sc.uncertain.parameters["influence.conversion"].log
+    spec = read_spec(path)
+    assert spec.start_day == 15 and spec.data == str((tmp_path / "past_campaign.csv").resolve())
+    assert set(spec.priors) == {"influence.conversion", "consumers.baseline_p"}
+
+
+def as_scenario_text(tmp_path, text: str) -> Scenario:
+    path = tmp_path / "plain.toml"
+    path.write_text(text)
+    return as_scenario(path)

@@ -51,4 +51,24 @@ def template(name: str) -> str:
     data = Scenario(name=name).resolved()
     data["description"] = "What this scenario asks, in one line."
     head = f"# wom scenario: {name}\n# Every key is shown with its default; delete what you do not change.\n\n"
-    return head + tomlio.dumps(data, comments)
+    return head + tomlio.dumps(data, comments) + OPTIONAL_TABLES
+
+
+# Optional tables, commented out: remove the leading "# " of a block to use it.
+OPTIONAL_TABLES = """
+# Parameter uncertainty: each replication draws these from their ranges, so every band covers
+# assumptions too, not only simulation noise (docs/calibration.md).
+# [uncertain.parameters]
+# influence.conversion = { min = 0.003, max = 0.03, log = true }   # uniform in log10
+# word_of_mouth.q = { min = 0.2, max = 0.8 }                         # uniform
+
+# Calibration on a past campaign, read by `wom calibrate` only (docs/calibration.md): it writes
+# <name>.calibrated.toml, whose runs draw each replication's parameters from the posterior.
+# [calibrate]
+# data = "past_campaign.csv"   # per creator: handle, tier or followers, fee, posts, impressions, engagements, orders
+# sales = "past_sales.csv"     # optional: daily total sales over the campaign's window
+# start_day = 15               # the row of the sales file on which the first posts went out
+# [calibrate.priors]           # what the data should pin down, with prior ranges
+# influence.conversion = { min = 0.001, max = 0.05, log = true }
+# consumers.baseline_p = { min = 0.003, max = 0.3, log = true }
+"""
