@@ -20,14 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.core import files  # noqa: E402
-from sim.core.scenario import as_scenario  # noqa: E402
 from sim.inference import fit as abc  # noqa: E402
-from sim.inference.calibrate import read_spec  # noqa: E402
-from sim.inference.campaign import read_campaign  # noqa: E402
-from sim.inference.recovery import coverage, recovery, recovery_figure  # noqa: E402
-from sim.inference.simulator import CampaignSimulator  # noqa: E402
-
-EXAMPLE = ROOT / "scenarios/calibrate_example.toml"
+from sim.inference.recovery import coverage, example_study, recovery, recovery_figure  # noqa: E402
 
 
 def main() -> None:
@@ -43,15 +37,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "results/recovery")
     args = parser.parse_args()
     files.check_output(args.out, kind="recovery")
-    scenario = as_scenario(EXAMPLE)
-    if args.consumers:  # a smaller market at the same people per simulated consumer: cheaper, same noise
-        scale = scenario.market.population / scenario.market.consumers
-        scenario = scenario.with_overrides(
-            {"market.consumers": args.consumers, "market.population": round(args.consumers * scale)}
-        )
-    spec = read_spec(EXAMPLE)
-    campaign = read_campaign(spec.data, scenario, sales=spec.sales)
-    simulator = CampaignSimulator(scenario, campaign, spec.start_day)
+    simulator, priors = example_study(args.consumers)
     started, load = time.perf_counter(), os.getloadavg()[0]
 
     def progress(i, rows):
@@ -61,7 +47,7 @@ def main() -> None:
     with abc.mapper(args.workers) as map_:
         table = recovery(
             simulator,
-            spec.priors,
+            priors,
             campaigns=args.campaigns,
             particles=args.particles,
             generations=args.generations,
@@ -74,10 +60,10 @@ def main() -> None:
     with files.replace_outputs(args.out, kind="recovery") as tmp:
         table.to_csv(tmp / "recovery.csv", index=False)
         summary.to_csv(tmp / "coverage.csv", index=False)
-        recovery_figure(table, spec.priors, tmp / "recovery.png")
+        recovery_figure(table, priors, tmp / "recovery.png")
     print(
         f"\n{args.campaigns} synthetic campaigns, {args.particles} particles, at most {args.generations} populations, "
-        f"{scenario.market.consumers:,} consumers; {seconds:.0f} s on {args.workers} workers "
+        f"{simulator.scenario.market.consumers:,} consumers; {seconds:.0f} s on {args.workers} workers "
         f"(load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)"
     )
     print(summary.to_string(index=False))

@@ -6,17 +6,36 @@ how much narrower than the prior the posterior is."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.core.scenario import as_scenario
 from sim.core.sections import Range
 from sim.inference import fit as abc
-from sim.inference.calibrate import prior_quantiles, weighted_quantiles
+from sim.inference.calibrate import prior_quantiles, read_spec, weighted_quantiles
+from sim.inference.campaign import read_campaign
 from sim.inference.draws import WEIGHT
 from sim.inference.simulator import CampaignSimulator
 
 LEVEL = 0.9
+EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "calibrate_example.toml"
+
+
+def example_study(consumers: int | None = None) -> tuple[CampaignSimulator, dict[str, Range]]:
+    """The shipped example's past campaign (its 24 creators and daily sales) as a simulator, and
+    its priors. ``consumers`` shrinks the market at the example's people per simulated consumer:
+    cheaper, with the same noise per order."""
+    scenario = as_scenario(EXAMPLE)
+    if consumers:
+        scale = scenario.market.population / scenario.market.consumers
+        scenario = scenario.with_overrides(
+            {"market.consumers": consumers, "market.population": round(consumers * scale)}, "recovery"
+        )
+    spec = read_spec(EXAMPLE)
+    campaign = read_campaign(spec.data, scenario, sales=spec.sales)
+    return CampaignSimulator(scenario, campaign, spec.start_day), spec.priors
 
 
 def draw_prior(priors: dict[str, Range], rng: np.random.Generator) -> dict[str, float]:

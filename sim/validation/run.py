@@ -16,6 +16,7 @@ from sim.validation.common import FULL, QUICK, Check, Effort
 from sim.validation.engines import check_engines
 from sim.validation.facts import check_complex, check_hubs
 from sim.validation.ic import check_cascade_exact, check_cascade_peer
+from sim.validation.recovery import check_recovery
 
 CHECKS: dict[str, Callable[[Effort, Path], list[Check]]] = {
     "bass": check_bass,
@@ -29,6 +30,7 @@ CHECKS: dict[str, Callable[[Effort, Path], list[Check]]] = {
     "hubs": check_hubs,
     "complex": check_complex,
     "engines": check_engines,
+    "recovery": check_recovery,
 }
 
 
