@@ -2,10 +2,11 @@
 priors, simulates the example's past campaign (its 24 creators, daily sales) at each truth,
 calibrates each, and prints how often the 90% credible intervals cover the truth (target: at
 least 15 of 20 for each parameter) and how much narrower than the prior the posterior is.
-Writes the table and a figure to --out (docs/calibration.md shows them).
+Writes the table and a figure to --out (docs/calibration.md shows them). Its defaults are the
+settings and seed of `wom validate`'s recovery family (FULL effort), through the same code.
 
-Usage: .venv/bin/python benchmarks/recovery.py [--campaigns 20] [--particles 100] [--generations 5]
-       [--consumers 15000] [--workers 2] [--out results/recovery]
+Usage: .venv/bin/python benchmarks/recovery.py [--campaigns 20] [--particles 100] [--generations 6]
+       [--consumers 5000] [--seed 2024] [--workers 2] [--out results/recovery]
 """
 
 from __future__ import annotations
@@ -22,18 +23,20 @@ sys.path.insert(0, str(ROOT))
 from sim.core import files  # noqa: E402
 from sim.inference import fit as abc  # noqa: E402
 from sim.inference.recovery import coverage, example_study, recovery, recovery_figure  # noqa: E402
+from sim.validation.common import FULL, SEED  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--campaigns", type=int, default=20)
-    parser.add_argument("--particles", type=int, default=100)
-    parser.add_argument("--generations", type=int, default=5)
+    campaigns, particles, generations, consumers = FULL.recovery
+    parser.add_argument("--campaigns", type=int, default=campaigns)
+    parser.add_argument("--particles", type=int, default=particles)
+    parser.add_argument("--generations", type=int, default=generations)
     parser.add_argument(
-        "--consumers", type=int, default=None, help="simulated consumers, market shrunk at the same scale [example's]"
+        "--consumers", type=int, default=consumers, help="simulated consumers, market shrunk at the example's scale"
     )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=ROOT / "results/recovery")
     args = parser.parse_args()
     files.check_output(args.out, kind="recovery")

@@ -54,5 +54,5 @@ class Effort:
     recovery: tuple[int, int, int, int]  # synthetic campaigns, particles, populations, simulated consumers
 
 
-QUICK = Effort("quick", (4, 8), 4, 400, 100, 5, 20, 8, 10, 10, (4, 30, 3, 1_000))
-FULL = Effort("full", (24, 120), 16, 2000, 400, 15, 40, 30, 40, 40, (20, 100, 8, 5_000))
+QUICK = Effort("quick", (4, 8), 4, 400, 100, 5, 20, 8, 10, 10, (4, 40, 3, 5_000))
+FULL = Effort("full", (24, 120), 16, 2000, 400, 15, 40, 30, 40, 40, (20, 100, 6, 5_000))
