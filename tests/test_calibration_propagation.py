@@ -8,9 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.experiments.compare import compare
+from sim.experiments.compare import compare, comparison_text
 from sim.experiments.spec import experiment_from_dict
-from sim.experiments.sweep import sweep
+from sim.experiments.sweep import sweep, sweep_text
 from sim.reporting import runner
 
 CONVERSION = {"min": 0.002, "max": 0.1, "log": True}
@@ -91,3 +91,12 @@ def test_sweep_draws_each_replications_parameters(tmp_path, drawn):
     pd.testing.assert_frame_equal(first.runs, again.runs, check_exact=True)
     fixed = sweep(sweep_experiment(uncertain=False), workers=1, out=tmp_path / "fixed", progress=False)
     assert not first.runs["adopters"].equals(fixed.runs["adopters"])
+
+
+def test_compare_and_sweep_reports_say_their_intervals_cover_assumptions(tmp_path):
+    with_draws = comparison_text(compare(compare_experiment(), workers=1, out=tmp_path / "c", progress=False))
+    assert "parameter uncertainty" in with_draws and "influence.conversion" in with_draws
+    fixed = comparison_text(compare(compare_experiment(False), workers=1, out=tmp_path / "f", progress=False))
+    assert "simulation noise only" in fixed and "parameter uncertainty" not in fixed
+    text = sweep_text(sweep(sweep_experiment(), workers=1, out=tmp_path / "s", progress=False))
+    assert "parameter uncertainty" in text and "influence.conversion" in text
