@@ -6,7 +6,7 @@ Writes the table and a figure to --out (docs/calibration.md shows them). Its def
 settings and seed of `wom validate`'s recovery family (FULL effort), through the same code.
 
 Usage: .venv/bin/python benchmarks/recovery.py [--campaigns 20] [--particles 100] [--generations 6]
-       [--consumers 5000] [--seed 2024] [--workers 2] [--out results/recovery]
+       [--consumers 50000] [--people-per-consumer 1] [--seed 2024] [--workers 2] [--out results/recovery]
 """
 
 from __future__ import annotations
@@ -28,19 +28,22 @@ from sim.validation.common import FULL, SEED  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    campaigns, particles, generations, consumers = FULL.recovery
+    campaigns, particles, generations, consumers, people = FULL.recovery
     parser.add_argument("--campaigns", type=int, default=campaigns)
     parser.add_argument("--particles", type=int, default=particles)
     parser.add_argument("--generations", type=int, default=generations)
     parser.add_argument(
         "--consumers", type=int, default=consumers, help="simulated consumers, market shrunk at the example's scale"
     )
+    parser.add_argument(
+        "--people-per-consumer", type=float, default=people, help="people each simulated consumer stands for"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=ROOT / "results/recovery")
     args = parser.parse_args()
     files.check_output(args.out, kind="recovery")
-    simulator, priors = example_study(args.consumers)
+    simulator, priors = example_study(args.consumers, args.people_per_consumer)
     started, load = time.perf_counter(), os.getloadavg()[0]
 
     def progress(i, rows):
@@ -66,7 +69,7 @@ def main() -> None:
         recovery_figure(table, priors, tmp / "recovery.png")
     print(
         f"\n{args.campaigns} synthetic campaigns, {args.particles} particles, at most {args.generations} populations, "
-        f"{simulator.scenario.market.consumers:,} consumers; {seconds:.0f} s on {args.workers} workers "
+        f"{simulator.scenario.market.consumers:,} consumers for {simulator.scenario.market.population:,} people; {seconds:.0f} s on {args.workers} workers "
         f"(load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)"
     )
     print(summary.to_string(index=False))

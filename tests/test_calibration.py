@@ -273,6 +273,7 @@ def test_quick_recovery_covers_the_truth_and_shrinks_conversion(campaign_files):
         ("priors = { influence = { conversion = { min = 0.1 } } }", "priors.influence.conversion.max = '(missing)'"),
         ("prior = {}", "calibrate.prior"),
         ("start_day = 0", "calibrate.start_day = 0"),
+        ("consumers = 10", "calibrate.consumers = 10: must be greater than or equal to 100"),
     ],
 )
 def test_bad_calibrate_tables_are_one_line(tmp_path, campaign_files, table, message):
@@ -314,3 +315,20 @@ def as_scenario_text(tmp_path, text: str) -> Scenario:
     path = tmp_path / "plain.toml"
     path.write_text(text)
     return as_scenario(path)
+
+
+def test_past_campaign_runs_on_its_own_number_of_consumers(campaign_files):
+    """``[calibrate] consumers`` sets the past campaign's simulated consumers only: one per person
+    makes a simulated order one order (not market.population / market.consumers of them)."""
+    data, sales = campaign_files
+    sc = small_scenario()
+    campaign = read_campaign(str(data), sc, sales=str(sales))
+    coarse = CampaignSimulator(sc, campaign)
+    fine = CampaignSimulator(sc, campaign, consumers=sc.market.population)
+    assert coarse.scenario.market.consumers == 1_000 and fine.scenario.market.consumers == 10_000
+    assert fine.world.graph.n == 10_000 and fine.scenario.market.population == sc.market.population
+    steps = sc.market.population / sc.market.consumers
+    coarse_orders = np.concatenate([coarse.simulate(TRUTH, r).orders for r in range(3)])
+    fine_orders = np.concatenate([fine.simulate(TRUTH, r).orders for r in range(3)])
+    assert np.allclose(coarse_orders % steps, 0) and coarse_orders.sum() > 0
+    assert not np.allclose(fine_orders % steps, 0)

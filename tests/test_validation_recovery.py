@@ -28,7 +28,7 @@ def test_coverage_bar_for_twenty_campaigns_is_the_issues_fifteen():
 @pytest.fixture
 def light(monkeypatch):
     monkeypatch.setattr(recovery, "WORKERS", 1)  # in process, so planted bugs reach the simulations
-    return dataclasses.replace(QUICK, recovery=(4, 30, 3, 5_000))
+    return dataclasses.replace(QUICK, recovery=(4, 30, 3, 5_000, 10.0))
 
 
 @pytest.mark.slow

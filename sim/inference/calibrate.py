@@ -45,6 +45,9 @@ class CalibrateSpec(BaseModel):
     data: str | None = Field(None, description="per-creator table of the past campaign (CSV)")
     sales: str | None = Field(None, description="daily total sales over the campaign's window (CSV)")
     start_day: int | None = Field(None, ge=1, le=36_500, description="day of the sales file of the first posts")
+    consumers: int | None = Field(
+        None, ge=100, le=10_000_000, description="simulated consumers of the past campaign [market.consumers]"
+    )
     particles: int = Field(200, ge=20, le=10_000, description="ABC-SMC population size")
     generations: int = Field(8, ge=1, le=50, description="ABC populations, at most (the first included)")
     min_acceptance: float = Field(0.02, gt=0, lt=1, description="stop when fewer simulations are accepted")
@@ -218,7 +221,7 @@ def calibrate(
     if out is not None:
         files.check_output(out, kind=KIND)
     campaign = read_campaign(spec.data, base, sales=spec.sales)
-    simulator = CampaignSimulator(base, campaign, spec.start_day)
+    simulator = CampaignSimulator(base, campaign, spec.start_day, spec.consumers)
     _ = simulator.world  # build (and check) the past campaign's world before any work
     observed = observed_statistics(campaign, simulator.layout)
     with abc.mapper(workers) as map_:

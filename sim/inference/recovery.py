@@ -23,13 +23,16 @@ LEVEL = 0.9
 EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "calibrate_example.toml"
 
 
-def example_study(consumers: int | None = None) -> tuple[CampaignSimulator, dict[str, Range]]:
+def example_study(
+    consumers: int | None = None, people_per_consumer: float | None = None
+) -> tuple[CampaignSimulator, dict[str, Range]]:
     """The shipped example's past campaign (its 24 creators and daily sales) as a simulator, and
-    its priors. ``consumers`` shrinks the market at the example's people per simulated consumer:
-    cheaper, with the same noise per order."""
+    its priors. ``consumers`` shrinks the market to that many simulated consumers, each standing
+    for ``people_per_consumer`` people (default: as in the example's market, 10): fewer people
+    per consumer make simulated orders less coarse, so the posterior sharper."""
     scenario = as_scenario(EXAMPLE)
     if consumers:
-        scale = scenario.market.population / scenario.market.consumers
+        scale = people_per_consumer or scenario.market.population / scenario.market.consumers
         scenario = scenario.with_overrides(
             {"market.consumers": consumers, "market.population": round(consumers * scale)}, "recovery"
         )

@@ -25,9 +25,12 @@ LATE_DAYS = 7  # "late" sales: the last week of the window, where word of mouth 
 _WORLDS: dict[str, World] = {}  # per process: token -> world
 
 
-def past_campaign_scenario(scenario: Scenario, campaign: Campaign, start_day: int | None = None) -> Scenario:
+def past_campaign_scenario(
+    scenario: Scenario, campaign: Campaign, start_day: int | None = None, consumers: int | None = None
+) -> Scenario:
     """The scenario of the past campaign: the window of the sales data (or the scenario's days),
-    its first posts on ``start_day``, a budget that pays the real fees, and no referral programme."""
+    its first posts on ``start_day``, a budget that pays the real fees, no referral programme, and
+    ``consumers`` simulated consumers if given (more make simulated orders finer, as real ones are)."""
     start = start_day or scenario.contracts.start_day
     days = len(campaign.sales) if campaign.sales is not None else scenario.market.days
     where = campaign.sales_source or "market.days"
@@ -53,6 +56,8 @@ def past_campaign_scenario(scenario: Scenario, campaign: Campaign, start_day: in
         "referral.enabled": False,
         "referral.budget": 0.0,
     }
+    if consumers is not None:
+        overrides["market.consumers"] = consumers
     plain = {k: v for k, v in scenario.resolved().items() if k not in ("uncertain", "variants")}
     return scenario_from_dict(plain, "calibrate").with_overrides(overrides, "calibrate")
 
@@ -122,8 +127,10 @@ class Simulation:
 class CampaignSimulator:
     """Simulate the past campaign under given parameter values (dotted scenario keys)."""
 
-    def __init__(self, scenario: Scenario, campaign: Campaign, start_day: int | None = None) -> None:
-        self.scenario = past_campaign_scenario(scenario, campaign, start_day)
+    def __init__(
+        self, scenario: Scenario, campaign: Campaign, start_day: int | None = None, consumers: int | None = None
+    ) -> None:
+        self.scenario = past_campaign_scenario(scenario, campaign, start_day, consumers)
         self.campaign = campaign
         creators = int(pd.util.hash_pandas_object(campaign.creators, index=False).sum())
         self.token = f"{self.scenario.content_hash()}:{self.scenario.seed}:{creators}"

