@@ -13,19 +13,20 @@ from sim.experiments.spec import experiment_from_dict
 from sim.experiments.sweep import sweep, sweep_text
 from sim.reporting import runner
 
+from .conftest import small
+
 CONVERSION = {"min": 0.002, "max": 0.1, "log": True}
 
 
 def scenario_data(uncertain: bool = True) -> dict:
-    data = {
-        "name": "drawn",
-        "seed": 11,
-        "replications": 3,
-        "market": {"population": 5_000, "consumers": 500, "days": 20},
-        "network": {"niches": 3},
-        "budget": {"total": 5_000, "split": {"nano": 0.5, "micro": 0.5}},
-        "contracts": {"start_day": 3, "interval_days": 5},
-    }
+    data = small(
+        name="drawn",
+        replications=3,
+        market={"population": 5_000, "consumers": 500, "days": 20},
+        network={"niches": 3},
+        budget={"total": 5_000, "split": {"nano": 0.5, "micro": 0.5}},
+        contracts={"start_day": 3, "interval_days": 5},
+    )
     if uncertain:
         data["uncertain"] = {"parameters": {"influence.conversion": CONVERSION}}
     return data

@@ -16,6 +16,7 @@ from sim.planning.hire import hire, parse_hire
 
 from .badinput import assert_refused, run_wom
 from .conftest import small
+from .pages import open_page
 
 FAST = {"replications": 2, "verify_replications": 3}
 QUICK = {"draws": 8, "checkpoints": 2}
@@ -235,42 +236,14 @@ def test_hire_table_keys_and_defaults_are_documented():
 @pytest.mark.browser
 def test_hire_page_in_chromium(bounded):
     """The page renders offline, asks for nothing, shows the verified gains and prints on <= 2 A4 pages."""
-    import os
-    import re
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
-    chosen = os.environ.get("WOM_TEST_ARTIFACTS")  # a folder to keep the screenshot in, else a temporary one
-    shots = Path(chosen) / "hire" if chosen else Path(tempfile.mkdtemp(prefix="wom-hire-shot-"))
-    shots.mkdir(parents=True, exist_ok=True)
-    requests: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="wom-hire-profile-") as profile, sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            profile,
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda req: requests.append(req.url))
-            page.goto((bounded.out / "hire.html").as_uri())
-            page.wait_for_load_state("load")
-            text = page.inner_text("body")
-            images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            page.screenshot(path=str(shots / "hire.png"), full_page=True)
-            pdf = page.pdf(format="A4")
-        finally:
-            browser.close()
-    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-    assert images and all(done and width > 0 for done, width in images)
+    shown = open_page(bounded.out / "hire.html", "hire")
+    text = shown.text
+    assert shown.external == []
+    assert shown.images and all(done and width > 0 for done, width in shown.images)
     for key in ("over_policy", "over_policy_low", "over_random"):
         assert f"{bounded.gain[key]:+,.0f}" in text, key
     assert "spend nothing" in text and "simulation noise only" in text and bounded.roster["handle"].iloc[0] in text
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert 1 <= pages <= 2, pages
-    print(f"screenshot: {shots / 'hire.png'}")
+    assert 1 <= shown.pages <= 2, shown.pages
 
 
 def test_the_shortlist_decides_which_tiers_have_candidates(folder):

@@ -4,9 +4,6 @@ statistical checks (optimiser vs exhaustive grid, raising a bound, the page in C
 from __future__ import annotations
 
 import math
-import os
-import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +16,8 @@ from sim.core.scenario import scenario_from_dict
 from sim.planning.evaluate import Evaluator
 from sim.planning.plan import plan
 from sim.planning.spec import constraints, parse_plan
+
+from .pages import open_page
 
 FAST = {"replications": 2, "verify_replications": 3, "evaluations": 3, "sensitivity": {}}
 
@@ -215,42 +214,16 @@ def test_same_numbers_on_any_number_of_workers():
 @pytest.mark.browser
 def test_plan_page_in_chromium(fast_plan):
     """The page renders offline, asks for nothing, shows the key numbers and prints on <= 2 A4 pages."""
-    from playwright.sync_api import sync_playwright
-
-    page_file = fast_plan.out / "plan.html"
-    chosen = os.environ.get("WOM_TEST_ARTIFACTS")  # a folder to keep the screenshot in, else a temporary one
-    shots = Path(chosen) / "plan" if chosen else Path(tempfile.mkdtemp(prefix="wom-plan-shot-"))
-    shots.mkdir(parents=True, exist_ok=True)
-    requests: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="wom-plan-profile-") as profile, sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            profile,
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda req: requests.append(req.url))
-            page.goto(page_file.as_uri())
-            page.wait_for_load_state("load")
-            text = page.inner_text("body")
-            images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            page.screenshot(path=str(shots / "plan.png"), full_page=True)
-            pdf = page.pdf(format="A4")
-        finally:
-            browser.close()
-    external = [u for u in requests if not u.startswith(("file:", "data:"))]
-    assert external == []
-    assert images and all(done and width > 0 for done, width in images)
+    shown = open_page(fast_plan.out / "plan.html", "plan")
+    text = shown.text
+    assert shown.external == []
+    assert shown.images and all(done and width > 0 for done, width in shown.images)
     gain = f"{fast_plan.gain['mean']:+,.0f}"
     assert gain in text and f"{fast_plan.gain['low']:+,.0f}" in text
     assert "spend nothing" in text and "simulation noise only" in text
     assert fast_plan.sentence.split(":")[0] in text
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert 1 <= pages <= 2, pages
-    assert (shots / "plan.png").stat().st_size > 10_000
-    print(f"screenshot: {shots / 'plan.png'}")
+    assert 1 <= shown.pages <= 2, shown.pages
+    assert shown.screenshot.stat().st_size > 10_000
 
 
 def test_plan_spec_defaults_are_documented():
