@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.experiments.figures import label, pyplot, save_figure
+from sim.experiments.figures import fmt_number, label, pyplot, save_figure
 from sim.experiments.spec import LOWER_IS_BETTER
 
 if TYPE_CHECKING:
@@ -22,6 +22,8 @@ def _colours(c: Comparison) -> list:
 def metrics_figure(c: Comparison, path: Path) -> Path:
     """Each table metric by variant: mean with 95% CI error bars; the reference in red."""
     plt = pyplot()
+    from matplotlib.ticker import FuncFormatter
+
     metrics = list(dict.fromkeys(c.table["metric"]))
     cols = 2
     rows = -(-len(metrics) // cols)
@@ -37,6 +39,7 @@ def metrics_figure(c: Comparison, path: Path) -> Path:
             ax.errorbar(x[at], mean[at], yerr=err[:, at], fmt="o", color=colour, capsize=3)
         ax.set_xticks(x, c.variants, rotation=35, ha="right", fontsize=8)
         ax.set(title=m.replace("_", " "), ylabel=label(m))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_number(v)))  # 60,000 not 60000
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
