@@ -25,7 +25,7 @@ scenario_app = typer.Typer(no_args_is_help=True, help="Inspect and create scenar
 app.add_typer(scenario_app, name="scenario")
 
 ScenarioFile = Annotated[Path, typer.Argument(help="scenario TOML file", show_default=False)]
-Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="local processes [all cores]")]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="local processes (default: all cores)")]
 Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")]
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="output folder; re-run to resume")]
 
@@ -104,7 +104,9 @@ def scenario_show(file: ScenarioFile) -> None:
 @scenario_app.command("new")
 def scenario_new(
     name: Annotated[str, typer.Argument(help="scenario name; writes scenarios/NAME.toml", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="file to write [scenarios/NAME.toml]")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="file to write (default: scenarios/NAME.toml)")
+    ] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented template with every key and its default."""
@@ -276,8 +278,12 @@ def hire_cmd(
 
 @app.command("app")
 def app_cmd(
-    file: Annotated[Path | None, typer.Argument(help="scenario [scenarios/classroom.toml]", show_default=False)] = None,
-    port: Annotated[int | None, typer.Option("--port", "-p", min=1, max=65535, help="[8765 or a free one]")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="scenario (default: scenarios/classroom.toml)", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", "-p", min=1, max=65535, help="port (default: 8765, or a free one)")
+    ] = None,
     host: Annotated[
         str, typer.Option("--host", help="IP address to listen on; anything but 127.0.0.1 opens the page to others")
     ] = "127.0.0.1",
@@ -298,7 +304,9 @@ def app_cmd(
 def animate_cmd(
     file: ScenarioFile,
     out: Annotated[Path, typer.Option("--out", "-o", help="GIF or MP4 (needs ffmpeg) to write")] = Path("spread.gif"),
-    days: Annotated[int | None, typer.Option("--days", min=1, help="days to show [market.days, at most 365]")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", min=1, help="days to show (default: market.days, at most 365)")
+    ] = None,
     fps: Annotated[int, typer.Option("--fps", min=1, max=50, help="frames per second")] = 4,
     force: Annotated[bool, typer.Option(help="replace a file wom animate did not write")] = False,
 ) -> None:
@@ -314,7 +322,7 @@ def animate_cmd(
 def validate_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="the CI subset: fewer replications, a few minutes")] = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("results/validation"),
-    only: Annotated[str | None, typer.Option("--only", help="comma-separated check families [all]")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="comma-separated check families (default: all)")] = None,
 ) -> None:
     """Check the model against known results (Bass, Independent Cascade, a bound, stylised facts)."""
     from sim.validation.run import families, run_validation
