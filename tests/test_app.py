@@ -297,6 +297,7 @@ def test_a_lesson_in_the_browser(page_url, shots):
             # The lesson panel loads a lesson's settings.
             page.get_by_role("button", name="Lesson").click()
             page.get_by_role("button", name="Macro only, 6,000 USD").click()
+            expect(network).to_have_count(1)  # back to one town (town A of the side-by-side view also says "1 macro")
             expect(page.locator(".wom-value-budget")).to_have_text("6,000 USD")
             expect(page.get_by_text("1 influencer hired (1 macro)")).to_be_visible()
             page.screenshot(path=shots / "6-lesson-macro-only.png")
