@@ -15,10 +15,10 @@ import pandas as pd
 
 from sim import __version__
 from sim.planning import figures as fg
-from sim.planning.curves import mean_ci
 from sim.planning.measure import paired
 from sim.planning.report import UNITS, interval, num, usd, write_files
 from sim.reporting.html import CSS, image, table
+from sim.reporting.intervals import mean_ci
 
 ROSTER_ROWS = 25  # creators listed on the page (roster.csv has them all)
 
