@@ -22,6 +22,12 @@ class StaticPage:
     pages: int  # A4 pages when printed
     screenshot: Path  # full page, in $WOM_TEST_ARTIFACTS/<name> if set, else a temporary folder
 
+    def assert_self_contained(self) -> None:
+        """Nothing fetched from elsewhere, every picture loaded, one or two A4 pages when printed."""
+        assert self.external == []
+        assert self.images and all(done and width > 0 for done, width in self.images)
+        assert 1 <= self.pages <= 2, self.pages
+
 
 def open_page(file: Path, name: str, selectors: tuple[str, ...] = ()) -> StaticPage:
     from playwright.sync_api import sync_playwright
