@@ -156,7 +156,6 @@ def three_tier_grid(step: float = 0.1) -> list[dict[str, float]]:
     ]
 
 
-@pytest.mark.slow
 def assert_not_worse_beyond_noise(diff: pd.Series, what: str) -> None:
     """Paired differences on common seeds: their mean must not fall below -3 standard errors."""
     se = diff.std(ddof=1) / math.sqrt(diff.size)
@@ -164,6 +163,7 @@ def assert_not_worse_beyond_noise(diff: pd.Series, what: str) -> None:
     assert diff.mean() >= -3 * se - 1e-9, what
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", ["profit", "adopters"])
 def test_optimiser_matches_the_exhaustive_grid(objective):
     """On a 3-tier market the verified recommendation is at least as good as the best split of an
